@@ -1,0 +1,25 @@
+/** Errors about user input: they name the file, the place and the field, and map to exit code 2. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/** One problem in a scenario file, located by line and column when the file has them. */
+export interface ScenarioIssue {
+  field: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export class ScenarioFileError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly ScenarioIssue[],
+  ) {
+    super(
+      issues
+        .map((i) => `${file}${i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : ''}: ${i.field ? `${i.field}: ` : ''}${i.message}`)
+        .join('\n'),
+    );
+  }
+}
