@@ -104,10 +104,14 @@ export async function runDialogue(setup: DialogueSetup, backend: ModelBackend, o
     if (!completion) throw new Error(`backend ${backend.name} returned no completion for task ${setup.task.id}, turn ${turn}`);
     const text = withNamePrefix(speaker, completion.text);
     const tokens = text === completion.text ? completion.tokens : backend.countTokens(text);
+    if (completion.finishReason === 'length' || tokens >= maxTokens) {
+      // The reference drops the oversized reply and puts the sentinel in its place (§2.1).
+      utterances.push({ speaker, text: LARGE, answer: '', tokens: backend.countTokens(LARGE) });
+      return finish('overflow', LARGE);
+    }
     const answer = extractAnswer(text, scenario.answer.format);
     const agreed = isAgreement(utterances, answer);
     utterances.push({ speaker, text, answer, tokens });
-    if (completion.finishReason === 'length' || tokens >= maxTokens) return finish('overflow', LARGE);
     if (agreed) return finish('agreement', answer);
   }
   return finish('cap', opts.mode === 'rollout' ? ERROR : lastAnswer(utterances));

@@ -78,10 +78,11 @@ describe('runDialogue (§1.1)', () => {
     expect(roll).toMatchObject({ termination: 'cap', finalAnswer: ERROR });
   });
 
-  it('stops with the large sentinel when a reply overflows its token limit', async () => {
+  it('replaces a reply that overflows its token limit with the large sentinel and stops', async () => {
     const { backend } = scripted([{ text: 'Alice: very long', tokens: 2000, finishReason: 'length' }]);
     const d = await runDialogue(setup, backend, { seedKey: [1], temperature: 0.7, mode: 'generate' });
-    expect(d).toMatchObject({ termination: 'overflow', finalAnswer: LARGE, tokenCount: 2000 });
+    expect(d).toMatchObject({ termination: 'overflow', finalAnswer: LARGE, tokenCount: 1 });
+    expect(d.utterances).toEqual([{ speaker: 'Alice', text: LARGE, answer: '', tokens: 1 }]);
   });
 
   it('adds the speaker\'s name when the model leaves it out, and continues from a history', async () => {
