@@ -6,10 +6,14 @@
 
 export type AnswerFormat = 'tag' | 'boxed';
 
-/** Last `<A>…</A` match, as Python's `re.findall(r"<A>(.*?)</A")[-1]` sees it: no newlines inside. */
+// Python's `.` (no DOTALL) excludes only "\n"; JS's also excludes "\r", U+2028 and U+2029, so
+// the reference's `.` is spelled `[^\n]` below. The `u` flag makes one match step one code
+// point, as in Python, so an astral character is never split into surrogate halves.
+
+/** Last `<A>…</A` match, as Python's `re.findall(r"<A>(.*?)</A")[-1]` sees it: no "\n" inside. */
 export function extractTagged(text: string): string {
   let last = '';
-  for (const m of text.matchAll(/<A>(.*?)<\/A/g)) last = m[1] ?? '';
+  for (const m of text.matchAll(/<A>([^\n]*?)<\/A/gu)) last = m[1] ?? '';
   return last;
 }
 
@@ -43,20 +47,24 @@ const REMOVED_EXPRESSIONS: readonly string[] = [
   '\\mathrm{th}', '^\\circ', '^{\\circ}', '\\;', ',\\!', '{,}', '"', '\\dots',
 ];
 
+// Python's `str.isdigit()`: decimal digits (Nd) plus the "digit"-only characters (², ①, …).
+const PY_ISDIGIT =
+  /^[\p{Nd}\u00B2\u00B3\u00B9\u1369-\u1371\u19DA\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u2474-\u247C\u2488-\u2490\u24EA\u24F5-\u24FD\u24FF\u2776-\u277E\u2780-\u2788\u278A-\u2792\u{10A40}-\u{10A43}\u{10E60}-\u{10E68}\u{11052}-\u{1105A}\u{1F100}-\u{1F10A}]+$/u;
+
 /** Minerva's `normalize_final_answer`, step for step (the MATH answer normaliser of §1.3). */
 export function normalizeFinalAnswer(answer: string): string {
   let s = answer.split('=').at(-1) ?? '';
   for (const [before, after] of SUBSTITUTIONS) s = s.split(before).join(after);
   for (const expr of REMOVED_EXPRESSIONS) s = s.split(expr).join('');
-  s = s.replace(/(.*?)(\$)(.*?)(\$)(.*)/g, '$$$3$$');
-  s = s.replace(/(\\text\{)(.*?)(\})/g, '$2');
-  s = s.replace(/(\\textbf\{)(.*?)(\})/g, '$2');
-  s = s.replace(/(\\overline\{)(.*?)(\})/g, '$2');
-  s = s.replace(/(\\boxed\{)(.*)(\})/g, '$2');
-  s = s.replace(/(frac)([^{])(.)/g, 'frac{$2}{$3}');
-  s = s.replace(/(sqrt)([^{])/g, 'sqrt{$2}');
+  s = s.replace(/([^\n]*?)(\$)([^\n]*?)(\$)([^\n]*)/gu, '$$$3$$');
+  s = s.replace(/(\\text\{)([^\n]*?)(\})/gu, '$2');
+  s = s.replace(/(\\textbf\{)([^\n]*?)(\})/gu, '$2');
+  s = s.replace(/(\\overline\{)([^\n]*?)(\})/gu, '$2');
+  s = s.replace(/(\\boxed\{)([^\n]*)(\})/gu, '$2');
+  s = s.replace(/(frac)([^{])([^\n])/gu, 'frac{$2}{$3}');
+  s = s.replace(/(sqrt)([^{])/gu, 'sqrt{$2}');
   s = s.split('$').join('');
-  if (/^\d+$/.test(s.split(',').join(''))) s = s.split(',').join('');
+  if (PY_ISDIGIT.test(s.split(',').join(''))) s = s.split(',').join('');
   return s;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { listBuiltinScenarios, parseScenarioText, resolveScenario } from '../../scenarios/scenario-file.ts';
 import { ScenarioFileError } from '../../scenarios/errors.ts';
+import { DEFAULT_REWARD_WEIGHTS } from '../../engine/reward.ts';
 
 const VALID = `name: tiny
 family: information-exchange
@@ -100,6 +101,12 @@ describe('scenario files', () => {
     expect(get('arc').reward).toMatchObject({ lambdaToken: -0.5, lambdaLoss: 0.6 });
     expect(get('triviaqa').reward).toMatchObject({ sftThreshold: 0.6, pairThreshold: 0.43, dpoBeta: 0.7 });
     expect(get('gsm8k').agents.map((a) => a.role)).toEqual(['solver', 'critic']);
+  });
+
+  it('carries the per-dataset reward defaults of §2.1-§3.4 in every built-in', () => {
+    for (const name of listBuiltinScenarios()) {
+      expect(resolveScenario(name).scenario.reward).toEqual(DEFAULT_REWARD_WEIGHTS[name as keyof typeof DEFAULT_REWARD_WEIGHTS]);
+    }
   });
 
   it('refuses an unknown scenario name and lists the built-ins', () => {
