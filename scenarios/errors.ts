@@ -1,6 +1,6 @@
 /** Errors about user input: they name the file, the place and the field, and map to exit code 2. */
 export class InputError extends Error {
-  override readonly name = 'InputError';
+  override readonly name: string = 'InputError';
 }
 
 /** One problem in a scenario file, located by line and column when the file has them. */
