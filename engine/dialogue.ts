@@ -4,11 +4,12 @@
  * answer, when a reply overflows its token limit, or at the utterance cap.
  */
 import { extractAnswer } from '../scenarios/answers.ts';
-import { speakingOrder } from '../scenarios/prompt.ts';
+import { renderSystemPrompts, speakingOrder } from '../scenarios/prompt.ts';
+import { splitContext } from '../scenarios/split.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
 import type { ChatMessage, ModelBackend } from './model.ts';
-import { keyedSeed, type KeyPart } from './rng.ts';
+import { keyedSeed, Rng, type KeyPart } from './rng.ts';
 
 /** Final answer of a dialogue whose last reply overflowed (§1.1); scores 0. */
 export const LARGE = 'large';
@@ -38,6 +39,12 @@ export interface DialogueSetup {
   task: Task;
   /** System prompt per agent, in the scenario's agent order. */
   systemPrompts: readonly string[];
+}
+
+/** A task made ready to talk about: the context dealt (keyed by run seed and task id) and the prompts rendered. */
+export function prepareDialogue(scenario: Scenario, task: Task, seed: number): DialogueSetup & { information: string[][] } {
+  const information = splitContext(scenario, task, Rng.keyed(seed, task.id, 'split'));
+  return { scenario, task, information, systemPrompts: renderSystemPrompts(scenario, task, information) };
 }
 
 export interface DialogueOptions {

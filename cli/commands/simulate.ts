@@ -1,0 +1,118 @@
+/** `dits simulate`: run one dialogue per task and write scored trajectories. */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { InputError } from '../../scenarios/errors.ts';
+import { JsonlWriter, writeJsonAtomic } from '../../engine/files.ts';
+import { simulate } from '../../engine/simulate.ts';
+import { floatOption, intOption } from '../options.ts';
+import { progressBar } from '../progress.ts';
+import { openTaskSource } from '../task-source.ts';
+import { createBackend, BACKENDS } from '../backend.ts';
+import { DITS_VERSION } from '../version.ts';
+
+interface SimulateFlags {
+  scenario: string;
+  tasks?: string;
+  format?: string;
+  map?: string;
+  generate?: number;
+  taskSeed: number;
+  limit?: number;
+  offset?: number;
+  skipBadRows?: boolean;
+  backend: string;
+  seed: number;
+  temperature: number;
+  concurrency: number;
+  normalizer?: number;
+  out?: string;
+  quiet?: boolean;
+}
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('run one dialogue per task with a backend; write trajectories.jsonl, summary.json and manifest.json')
+    .requiredOption('--scenario <name|file>', 'built-in scenario name (see `dits scenario list`) or scenario file')
+    .option('--tasks <file>', 'dataset file, read as the scenario\'s dataset format unless --format says otherwise')
+    .option('--format <format>', 'dataset format: gsm8k, math, mmlu, arc, hotpotqa, 2wiki, triviaqa, cbt, jsonl')
+    .option('--map <spec>', 'field mapping for --format jsonl, e.g. question=q,answers=gold,id=uid')
+    .option('--generate <n>', 'use n tasks from the seeded generator instead of a file (default when --tasks is absent: 20)', intOption(1))
+    .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
+    .option('--limit <n>', 'use at most n tasks', intOption(1))
+    .option('--offset <n>', 'skip the first n tasks', intOption(0))
+    .option('--skip-bad-rows', 'report bad dataset rows on stderr and go on, instead of stopping at the first')
+    .option('--backend <name>', `model backend: ${BACKENDS.join(', ')}`, 'sim')
+    .option('--seed <n>', 'run seed: every sampling and context split is keyed by it', intOption(0, 2 ** 32 - 1), 0)
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', floatOption(0, 5), 0.7)
+    .option('--concurrency <n>', 'dialogues in flight at once', intOption(1, 4096), 16)
+    .option('--normalizer <m>', 'token normalizer M of the reward (default: P80 of the first 100 dialogues + 1)', floatOption(1, 1e9))
+    .option('--out <dir>', 'run folder (default: runs/simulate-<scenario>-seed<seed>)')
+    .option('--quiet', 'no progress bar and no summary on stdout')
+    .action(async (flags: SimulateFlags) => runSimulate(flags));
+}
+
+async function runSimulate(flags: SimulateFlags): Promise<void> {
+  const started = performance.now();
+  const { scenario, file: scenarioFile } = resolveScenario(flags.scenario);
+  const out = flags.out ?? join('runs', `simulate-${scenario.name}-seed${flags.seed}`);
+  let badRows = 0;
+  const source = openTaskSource(scenario, flags, flags.taskSeed, (err) => {
+    badRows++;
+    process.stderr.write(`dits: skipped bad row: ${err.message}\n`);
+  });
+  const { backend, prepare } = createBackend(flags.backend, scenario);
+  const total = source.description.kind === 'generated' ? source.description.count : flags.limit;
+  const progress = progressBar('simulate', total, flags.quiet ?? false);
+  const writer = new JsonlWriter(join(out, 'trajectories.jsonl'));
+  let scoreSum = 0;
+  let summary;
+  try {
+    summary = await simulate(source.tasks, {
+      scenario,
+      backend,
+      seed: flags.seed,
+      temperature: flags.temperature,
+      concurrency: flags.concurrency,
+      ...(flags.normalizer !== undefined ? { normalizer: flags.normalizer } : {}),
+      prepare,
+      onTrajectory: (t) => writer.write(t),
+      onProgress: (done, last) => {
+        scoreSum += last.score;
+        progress.update(done, { score: (scoreSum / done).toFixed(3) });
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  await writer.close();
+  if (summary.dialogues === 0) throw new InputError('no tasks to simulate: the task source is empty');
+
+  writeJsonAtomic(join(out, 'summary.json'), {
+    dialogues: summary.dialogues,
+    mean_score: summary.meanScore,
+    mean_tokens: summary.meanTokens,
+    mean_reward: summary.meanReward,
+    normalizer: summary.normalizer,
+    bad_rows_skipped: badRows,
+  });
+  writeJsonAtomic(join(out, 'manifest.json'), {
+    dits_version: DITS_VERSION,
+    command: 'simulate',
+    scenario: { name: scenario.name, file: scenarioFile.includes('/builtin/') ? `builtin:${scenario.name}` : scenarioFile, config: scenario },
+    tasks: source.description,
+    backend: backend.name,
+    seed: flags.seed,
+    task_seed: flags.taskSeed,
+    temperature: flags.temperature,
+  });
+  if (!flags.quiet) {
+    const seconds = (performance.now() - started) / 1000;
+    process.stdout.write(
+      `${summary.dialogues} dialogues  mean ${scenario.metric} ${summary.meanScore.toFixed(4)}  mean tokens ${summary.meanTokens.toFixed(1)}  ` +
+        `mean reward ${summary.meanReward.toFixed(4)}  wall ${seconds.toFixed(2)} s\n` +
+        `wrote ${join(out, 'trajectories.jsonl')}\n`,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The simulated model's moves: what an utterance does, before it is put into words. The
+ * order is fixed (it indexes the weight matrix and breaks ties at temperature 0).
+ */
+
+export const MOVES = [
+  // information exchange (every agent is a peer)
+  'SHARE_TERSE', // quote the next held context piece nobody has quoted yet
+  'SHARE_VERBOSE', // quote every held piece not yet quoted, with more words around them
+  'ASK', // ask the partner for information (IE) or for a solution (debate critic, nothing to check yet)
+  'ANSWER_TERSE', // state an answer
+  'ANSWER_REASONED', // state an answer with the chain of facts behind it (more tokens, a little more accurate)
+  'AGREE', // restate the partner's answer: ends the dialogue
+  // debate, solver
+  'SOLVE_TERSE', // answer without working
+  'SOLVE_STEPWISE', // worked solution, then the answer (more tokens, more accurate)
+  'REVISE', // after a challenge: a new worked solution, which may fix the answer
+  'DEFEND', // restate the own answer: ends the dialogue
+  // debate, critic
+  'CHALLENGE', // dispute the answer without giving one
+  'HINT', // point at a step without giving the answer (a revision after it fixes more often)
+  'ACCEPT', // restate the answer: ends the dialogue
+] as const;
+
+export type MoveName = (typeof MOVES)[number];
+export const MOVE_COUNT = MOVES.length;
+
+/** Move index by name, for readable code. */
+export const M = Object.fromEntries(MOVES.map((m, i) => [m, i])) as { readonly [K in MoveName]: number };
+
+/** What an agent acts as: the family decides (IE: peer), then the scenario role (debate). */
+export type AgentKind = 'peer' | 'solver' | 'critic';
+
+export const IE_MOVES = [M.SHARE_TERSE, M.SHARE_VERBOSE, M.ASK, M.ANSWER_TERSE, M.ANSWER_REASONED, M.AGREE];
+export const SOLVER_MOVES = [M.SOLVE_TERSE, M.SOLVE_STEPWISE, M.REVISE, M.DEFEND];
+export const CRITIC_MOVES = [M.ASK, M.CHALLENGE, M.HINT, M.ACCEPT];

@@ -1,0 +1,50 @@
+/**
+ * Sampling, synchronously: continuation i of a request is a pure function of (seed, i,
+ * messages, params). At temperature > 0 every draw (move, content, phrasing) comes from
+ * `Rng.keyed(seed, i)`. At temperature 0 the model is greedy: the best move, its first
+ * phrasing, and a content drawn from a uniform keyed by the conversation (task, speaker,
+ * answers given so far) instead of the seed - greedy decoding of an LLM is a function of its
+ * input, yet its answers are still right only as often as its accuracy says.
+ */
+import type { Completion, SampleRequest } from '../model.ts';
+import { Rng } from '../rng.ts';
+import type { SimParams } from './params.ts';
+import { contents, pickContent } from './outcomes.ts';
+import { moveProbabilities, policyInput } from './policy.ts';
+import { renderUtterance, truncateToTokens } from './render.ts';
+import { dialogueState, hashUniform, type DialogueState } from './state.ts';
+import { phrasings } from './templates.ts';
+import type { SimWorld } from './world.ts';
+
+function finish(text: string, maxTokens: number): Completion {
+  const cut = truncateToTokens(text, maxTokens);
+  return { text: cut.text, tokens: cut.tokens, finishReason: cut.cut ? 'length' : 'stop' };
+}
+
+function greedy(s: DialogueState, probs: Float64Array): string {
+  const move = probs.indexOf(1);
+  const u = hashUniform('greedy', s.oracle.key, s.speaker, s.ownAnswers, s.challenges);
+  return renderUtterance(s, move, pickContent(contents(s, move), u), 0);
+}
+
+function sampled(s: DialogueState, probs: Float64Array, seed: number, i: number): string {
+  const rng = Rng.keyed(seed, i);
+  const move = rng.weighted(probs);
+  const options = contents(s, move);
+  const content = options[rng.weighted(options.map((c) => c.p))];
+  const phrasing = rng.below(phrasings(s.world.family, move).length);
+  return renderUtterance(s, move, content ?? { p: 1 }, phrasing);
+}
+
+export function sampleSync(world: SimWorld, params: SimParams, req: SampleRequest): Completion[] {
+  const s = dialogueState(world, req.messages, req.speaker);
+  const probs = moveProbabilities(params, policyInput(s), req.temperature);
+  const out: Completion[] = [];
+  if (!(req.temperature > 0)) {
+    const c = finish(greedy(s, probs), req.maxTokens);
+    for (let i = 0; i < req.n; i++) out.push({ ...c });
+    return out;
+  }
+  for (let i = 0; i < req.n; i++) out.push(finish(sampled(s, probs, req.seed, i), req.maxTokens));
+  return out;
+}

@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `dits` entry point in a child process, as a user would. */
+export function dits(args: string[], cwd = REPO): CliResult {
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/dits.mjs'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix = 'dits-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
