@@ -8,7 +8,7 @@ import { renderSystemPrompts, speakingOrder } from '../scenarios/prompt.ts';
 import { splitContext } from '../scenarios/split.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
-import type { ChatMessage, ModelBackend } from './model.ts';
+import type { ChatMessage, Completion, ModelBackend, SampleRequest } from './model.ts';
 import { keyedSeed, Rng, type KeyPart } from './rng.ts';
 
 /** Final answer of a dialogue whose last reply overflowed (§1.1); scores 0. */
@@ -83,43 +83,76 @@ function lastAnswer(utterances: readonly Utterance[]): string {
   return '';
 }
 
-export async function runDialogue(setup: DialogueSetup, backend: ModelBackend, opts: DialogueOptions): Promise<Dialogue> {
-  const { scenario } = setup;
-  const order = speakingOrder(scenario);
-  const { maxUtterances, maxTokens } = scenario.turns;
-  const utterances: Utterance[] = [...(opts.history ?? [])];
-  const finish = (termination: Termination, finalAnswer: string): Dialogue => ({
-    utterances,
-    termination,
-    finalAnswer,
-    tokenCount: utterances.reduce((s, u) => s + u.tokens, 0),
-  });
+/** The request of the next turn: who speaks and what they are sent. */
+export interface Turn {
+  agentIndex: number;
+  request: SampleRequest;
+}
 
-  while (utterances.length < maxUtterances) {
-    const turn = utterances.length;
-    const agentIndex = order[turn % order.length] as number;
-    const speaker = (scenario.agents[agentIndex] as { name: string }).name;
-    const [completion] = await backend.sample({
+/** The next turn after `utterances`, or null when the cap is reached. */
+export function nextTurn(setup: DialogueSetup, utterances: readonly Utterance[], opts: DialogueOptions): Turn | null {
+  const { scenario } = setup;
+  const turn = utterances.length;
+  if (turn >= scenario.turns.maxUtterances) return null;
+  const order = speakingOrder(scenario);
+  const agentIndex = order[turn % order.length] as number;
+  return {
+    agentIndex,
+    request: {
       messages: agentMessages(setup.systemPrompts[agentIndex] as string, utterances),
-      speaker,
+      speaker: (scenario.agents[agentIndex] as { name: string }).name,
       n: 1,
       temperature: opts.temperature,
-      maxTokens,
+      maxTokens: scenario.turns.maxTokens,
       seed: keyedSeed(...opts.seedKey, turn),
       ...(opts.adapter !== undefined ? { adapter: opts.adapter } : {}),
-    });
-    if (!completion) throw new Error(`backend ${backend.name} returned no completion for task ${setup.task.id}, turn ${turn}`);
-    const text = withNamePrefix(speaker, completion.text);
-    const tokens = text === completion.text ? completion.tokens : backend.countTokens(text);
-    if (completion.finishReason === 'length' || tokens >= maxTokens) {
-      // The reference drops the oversized reply and puts the sentinel in its place (§2.1).
-      utterances.push({ speaker, text: LARGE, answer: '', tokens: backend.countTokens(LARGE) });
-      return finish('overflow', LARGE);
-    }
-    const answer = extractAnswer(text, scenario.answer.format);
-    const agreed = isAgreement(utterances, answer);
-    utterances.push({ speaker, text, answer, tokens });
-    if (agreed) return finish('agreement', answer);
+    },
+  };
+}
+
+/** Where a dialogue stands after a reply: still going, or finished. */
+export type Step = { utterances: Utterance[]; done: null } | { utterances: Utterance[]; done: Dialogue };
+
+function finished(utterances: Utterance[], termination: Termination, finalAnswer: string): Step {
+  return { utterances, done: { utterances, termination, finalAnswer, tokenCount: utterances.reduce((s, u) => s + u.tokens, 0) } };
+}
+
+/**
+ * Applies the speaker's reply (§1.1): name prefix, overflow into the `large` sentinel,
+ * answer parsing, agreement, and at the cap the final answer of the mode.
+ */
+export function applyReply(
+  setup: DialogueSetup,
+  utterances: readonly Utterance[],
+  speaker: string,
+  completion: Completion,
+  countTokens: (text: string) => number,
+  mode: DialogueOptions['mode'],
+): Step {
+  const { scenario } = setup;
+  const text = withNamePrefix(speaker, completion.text);
+  const tokens = text === completion.text ? completion.tokens : countTokens(text);
+  if (completion.finishReason === 'length' || tokens >= scenario.turns.maxTokens) {
+    // The reference drops the oversized reply and puts the sentinel in its place (§2.1).
+    return finished([...utterances, { speaker, text: LARGE, answer: '', tokens: countTokens(LARGE) }], 'overflow', LARGE);
   }
-  return finish('cap', opts.mode === 'rollout' ? ERROR : lastAnswer(utterances));
+  const answer = extractAnswer(text, scenario.answer.format);
+  const next = [...utterances, { speaker, text, answer, tokens }];
+  if (isAgreement(utterances, answer)) return finished(next, 'agreement', answer);
+  if (next.length >= scenario.turns.maxUtterances) return finished(next, 'cap', mode === 'rollout' ? ERROR : lastAnswer(next));
+  return { utterances: next, done: null };
+}
+
+/** The whole dialogue on one backend; the dialogue actor takes the same steps (actors/dialogue.ts). */
+export async function runDialogue(setup: DialogueSetup, backend: ModelBackend, opts: DialogueOptions): Promise<Dialogue> {
+  let utterances: Utterance[] = [...(opts.history ?? [])];
+  for (;;) {
+    const turn = nextTurn(setup, utterances, opts);
+    if (turn === null) return finished(utterances, 'cap', opts.mode === 'rollout' ? ERROR : lastAnswer(utterances)).done as Dialogue;
+    const [completion] = await backend.sample(turn.request);
+    if (!completion) throw new Error(`backend ${backend.name} returned no completion for task ${setup.task.id}, turn ${utterances.length}`);
+    const step = applyReply(setup, utterances, turn.request.speaker, completion, (t) => backend.countTokens(t), opts.mode);
+    if (step.done) return step.done;
+    utterances = step.utterances;
+  }
 }

@@ -7,6 +7,7 @@ import type { Task } from '../scenarios/task.ts';
 import { prepareDialogue, runDialogue } from './dialogue.ts';
 import type { ModelBackend } from './model.ts';
 import { tokenNormalizerP80 } from './reward.ts';
+import { DialogueScorer } from './scoring.ts';
 import { scoreDialogue, withReward, type ScoredDialogue, type Trajectory } from './trajectory.ts';
 
 /** §2.1: the search-path token normalizer is the P80 over 100 sampled conversations. */
@@ -36,7 +37,11 @@ export interface SimulateSummary {
 }
 
 /** The dialogue for one task: context split and sampling keyed by (seed, task id). */
-export async function simulateTask(opts: Pick<SimulateOptions, 'scenario' | 'backend' | 'seed' | 'temperature'>, task: Task): Promise<ScoredDialogue> {
+export async function simulateTask(
+  opts: Pick<SimulateOptions, 'scenario' | 'backend' | 'seed' | 'temperature'>,
+  scorer: DialogueScorer,
+  task: Task,
+): Promise<ScoredDialogue> {
   const { scenario, backend, seed } = opts;
   const setup = prepareDialogue(scenario, task, seed);
   const dialogue = await runDialogue(setup, backend, {
@@ -44,10 +49,11 @@ export async function simulateTask(opts: Pick<SimulateOptions, 'scenario' | 'bac
     temperature: opts.temperature,
     mode: 'generate',
   });
-  return scoreDialogue(scenario, task, setup.information, dialogue, backend);
+  return scoreDialogue(scorer, task, setup.information, dialogue);
 }
 
 export async function simulate(tasks: AsyncIterable<Task>, opts: SimulateOptions): Promise<SimulateSummary> {
+  const scorer = new DialogueScorer(opts.scenario, opts.backend);
   const pending: ScoredDialogue[] = [];
   let normalizer = opts.normalizer;
   let n = 0;
@@ -56,7 +62,7 @@ export async function simulate(tasks: AsyncIterable<Task>, opts: SimulateOptions
   let sumReward = 0;
 
   const emit = async (d: ScoredDialogue, m: number) => {
-    const t = withReward(opts.scenario, d, m);
+    const t = withReward(scorer, d, m);
     n++;
     sumScore += t.score;
     sumTokens += t.token_count;
@@ -73,7 +79,7 @@ export async function simulate(tasks: AsyncIterable<Task>, opts: SimulateOptions
     opts.prepare?.(batch);
     const results = await Promise.all(
       batch.map(async (task) => {
-        const d = await simulateTask(opts, task);
+        const d = await simulateTask(opts, scorer, task);
         opts.onProgress?.(++done, d);
         return d;
       }),

@@ -3,12 +3,9 @@
  * (cross-entropy under the initial model) and Optima's reward terms (§2.1). This is one line of
  * `trajectories.jsonl`.
  */
-import { scoreAnswer } from '../scenarios/metrics/index.ts';
-import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
-import { ERROR, LARGE, type Dialogue, type Termination } from './dialogue.ts';
-import type { ModelBackend } from './model.ts';
-import { optimaReward, utteranceCrossEntropies } from './reward.ts';
+import type { Dialogue, Termination, Utterance } from './dialogue.ts';
+import type { DialogueScorer } from './scoring.ts';
 
 export interface TrajectoryUtterance {
   speaker: string;
@@ -38,22 +35,19 @@ export interface Trajectory extends ScoredDialogue {
 }
 
 export async function scoreDialogue(
-  scenario: Scenario,
+  scorer: DialogueScorer,
   task: Task,
   information: readonly string[][],
   dialogue: Dialogue,
-  backend: ModelBackend,
 ): Promise<ScoredDialogue> {
-  const sentinel = dialogue.finalAnswer === LARGE || dialogue.finalAnswer === ERROR;
-  const score = sentinel ? 0 : await scoreAnswer(scenario.metric, dialogue.finalAnswer, task.answers);
-  const ces = await utteranceCrossEntropies(backend, dialogue.utterances.map((u) => u.text));
+  const { score, crossEntropies } = await scorer.score(task, dialogue);
   return {
     task_id: task.id,
     dataset: task.dataset,
     question: task.question,
     answers: task.answers,
-    agents: scenario.agents.map((a, i) => ({ name: a.name, role: a.role, information: [...(information[i] ?? [])] })),
-    utterances: dialogue.utterances.map((u, i) => ({ ...u, ce: ces[i] as number })),
+    agents: scorer.scenario.agents.map((a, i) => ({ name: a.name, role: a.role, information: [...(information[i] ?? [])] })),
+    utterances: dialogue.utterances.map((u, i) => ({ ...u, ce: crossEntropies[i] as number })),
     final_answer: dialogue.finalAnswer,
     termination: dialogue.termination,
     token_count: dialogue.tokenCount,
@@ -62,19 +56,14 @@ export async function scoreDialogue(
 }
 
 /** Adds Optima's reward on the search path (token normalizer M from the run, §2.1). */
-export function withReward(scenario: Scenario, d: ScoredDialogue, normalizer: number): Trajectory {
-  const terms = optimaReward({
-    utterances: d.utterances.map((u) => u.text),
-    agentNames: scenario.agents.map((a) => a.name),
-    correct: d.score,
+export function withReward(scorer: DialogueScorer, d: ScoredDialogue, normalizer: number): Trajectory {
+  const dialogue: Dialogue = {
+    utterances: d.utterances.map(({ ce: _ce, ...u }): Utterance => u),
+    termination: d.termination,
+    finalAnswer: d.final_answer,
     tokenCount: d.token_count,
-    large: d.final_answer === LARGE,
-    crossEntropies: d.utterances.map((u) => u.ce),
-    normalizer,
-    weights: scenario.reward,
-    maxTokens: scenario.turns.maxTokens,
-    path: 'search',
-  });
+  };
+  const terms = scorer.reward(dialogue, { score: d.score, crossEntropies: d.utterances.map((u) => u.ce) }, normalizer);
   return {
     ...d,
     reward: {

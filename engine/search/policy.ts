@@ -1,0 +1,76 @@
+/**
+ * The search-policy interface. A policy is a pure object: given a task's tree and what it has
+ * selected so far, it names the next node to expand. The search loop (engine/search/loop.ts and
+ * the actors that drive it) does the rest: rollouts from that node, merging, backing up.
+ */
+import type { Rng } from '../rng.ts';
+import { NO_NODE, ROOT, type TreeStore } from '../tree/store.ts';
+
+export interface SelectionContext {
+  tree: TreeStore;
+  /** Nodes selected earlier in this task, in order. */
+  selected: readonly number[];
+  /** 0-based index of this selection within the task. */
+  iteration: number;
+  /** The utterance cap: a node at this depth cannot be continued. */
+  maxDepth: number;
+  /** Keyed by (run seed, task id, selection index): the only randomness a policy may use. */
+  rng: Rng;
+}
+
+export type PolicyParams = Record<string, number | string | boolean>;
+
+export interface SearchPolicy {
+  readonly name: string;
+  /** Every parameter with its value, for the run manifest. */
+  readonly params: PolicyParams;
+  /** Selections per task (Optima's explore_time). */
+  readonly selections: number;
+  /** Rollouts per selection (Optima's expand_time). */
+  readonly rollouts: number;
+  /** Sampling temperature of the rollouts. */
+  readonly temperature: number;
+  /** The node to expand next; it must be `expandable`. */
+  select(ctx: SelectionContext): number;
+}
+
+/** A node a rollout can continue from: the root, or a node that did not end a dialogue and is below the cap. */
+export function expandable(tree: TreeStore, node: number, maxDepth: number): boolean {
+  if (node === ROOT) return true;
+  return node > ROOT && node < tree.size && tree.terminal[node] === 0 && (tree.depth[node] as number) < maxDepth;
+}
+
+/** All expandable nodes, in index order. */
+export function expandableNodes(tree: TreeStore, maxDepth: number): number[] {
+  const out: number[] = [];
+  for (let n = 0; n < tree.size; n++) if (expandable(tree, n, maxDepth)) out.push(n);
+  return out;
+}
+
+/** Expandable nodes not selected before (the root may be expanded again), in index order. */
+export function unselectedExpandable(tree: TreeStore, selected: readonly number[], maxDepth: number): number[] {
+  const taken = new Set(selected);
+  return expandableNodes(tree, maxDepth).filter((n) => n === ROOT || !taken.has(n));
+}
+
+/** The node with the highest score; ties go to the lowest index, so the choice is deterministic. */
+export function argmaxBy(nodes: readonly number[], score: (n: number) => number): number {
+  let best = nodes[0] ?? ROOT;
+  let bestScore = -Infinity;
+  for (const n of nodes) {
+    const s = score(n);
+    if (s > bestScore) {
+      best = n;
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+/** Softmax over raw values (§2.3 step 3), sampled with the context's rng. */
+export function sampleSoftmax(values: readonly number[], rng: Rng, temperature = 1): number {
+  const max = Math.max(...values);
+  return rng.weighted(values.map((v) => Math.exp((v - max) / temperature)));
+}
+
+export { NO_NODE, ROOT };

@@ -1,0 +1,80 @@
+/**
+ * SFT data (§2.2): for each task the best of its sampled dialogues by reward (SFT path: token
+ * normalizer = the task's longest non-overflowing sample, data_clean's penalty applied); tasks
+ * ranked by that reward, a slice kept (top 70%; MATH keeps [10%, 80%)), then those below the
+ * threshold dropped; each kept dialogue becomes one example per agent, in which only that
+ * agent's turns are trained.
+ */
+import type { Scenario } from '../scenarios/schema.ts';
+import type { Task } from '../scenarios/task.ts';
+import { LARGE, type Dialogue } from './dialogue.ts';
+import type { SftExample } from './examples.ts';
+import { tokenNormalizerMax, type RewardTerms } from './reward.ts';
+import type { DialogueScore, DialogueScorer } from './scoring.ts';
+
+export interface SampledDialogue {
+  dialogue: Dialogue;
+  scored: DialogueScore;
+}
+
+export interface TaskSamples {
+  task: Task;
+  /** Each agent's system prompt, in scenario order (the default prompts, §2.2 step 4). */
+  systemPrompts: readonly string[];
+  samples: readonly SampledDialogue[];
+}
+
+export interface SftSelection {
+  /** Fraction range of the ranked tasks to keep: [0, 0.7] by default, [0.1, 0.8] for MATH. */
+  keep: readonly [number, number];
+  /** θ_sft: a kept dialogue needs a total reward at least this high. */
+  threshold: number;
+}
+
+export function defaultSftSelection(scenario: Scenario): SftSelection {
+  return { keep: scenario.name === 'math' ? [0.1, 0.8] : [0, 0.7], threshold: scenario.reward.sftThreshold };
+}
+
+/** The task's best sample by SFT-path reward, with that reward (ties: the earlier sample). */
+export function bestSample(scorer: DialogueScorer, samples: readonly SampledDialogue[]): { sample: SampledDialogue; reward: RewardTerms } | undefined {
+  const kept = samples.filter((s) => s.dialogue.finalAnswer !== LARGE);
+  if (kept.length === 0) return undefined;
+  const normalizer = tokenNormalizerMax(
+    samples.map((s) => s.dialogue.tokenCount),
+    samples.map((s) => s.dialogue.finalAnswer === LARGE),
+  );
+  let best: { sample: SampledDialogue; reward: RewardTerms } | undefined;
+  for (const sample of samples) {
+    const reward = scorer.reward(sample.dialogue, sample.scored, normalizer, 'sft');
+    if (!best || reward.total > best.reward.total) best = { sample, reward };
+  }
+  return best;
+}
+
+/** One example per agent: its own system prompt, every utterance, its own turns trained. */
+export function agentViews(taskId: string, systemPrompts: readonly string[], scenario: Scenario, dialogue: Dialogue, reward: number): SftExample[] {
+  return scenario.agents.map((agent, i) => ({
+    taskId,
+    agent: agent.name,
+    messages: [
+      { role: 'system' as const, content: systemPrompts[i] as string },
+      ...dialogue.utterances.map((u) => ({ role: 'assistant' as const, content: u.text })),
+    ],
+    trained: [false, ...dialogue.utterances.map((u) => u.speaker === agent.name)],
+    reward,
+  }));
+}
+
+/** §2.2 steps 2-4 over every task's samples; examples come out in ranked order. */
+export function buildSftExamples(scorer: DialogueScorer, tasks: readonly TaskSamples[], selection: SftSelection): SftExample[] {
+  const ranked = tasks
+    .map((t, order) => ({ t, order, best: bestSample(scorer, t.samples) }))
+    .filter((r): r is typeof r & { best: NonNullable<typeof r.best> } => r.best !== undefined)
+    .sort((a, b) => b.best.reward.total - a.best.reward.total || a.order - b.order);
+  const from = Math.floor(ranked.length * selection.keep[0]);
+  const to = Math.floor(ranked.length * selection.keep[1]);
+  return ranked
+    .slice(from, to)
+    .filter((r) => r.best.reward.total >= selection.threshold)
+    .flatMap((r) => agentViews(r.t.task.id, r.t.systemPrompts, scorer.scenario, r.best.sample.dialogue, r.best.reward.total));
+}
