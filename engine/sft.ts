@@ -65,16 +65,33 @@ export function agentViews(taskId: string, systemPrompts: readonly string[], sce
   }));
 }
 
-/** §2.2 steps 2-4 over every task's samples; examples come out in ranked order. */
-export function buildSftExamples(scorer: DialogueScorer, tasks: readonly TaskSamples[], selection: SftSelection): SftExample[] {
-  const ranked = tasks
-    .map((t, order) => ({ t, order, best: bestSample(scorer, t.samples) }))
-    .filter((r): r is typeof r & { best: NonNullable<typeof r.best> } => r.best !== undefined)
-    .sort((a, b) => b.best.reward.total - a.best.reward.total || a.order - b.order);
+/** A task's best sample, ready for ranking. */
+export interface SftCandidate {
+  taskId: string;
+  systemPrompts: readonly string[];
+  dialogue: Dialogue;
+  reward: number;
+}
+
+/** The candidate of one task's samples, or undefined when every sample overflowed. */
+export function sftCandidate(scorer: DialogueScorer, t: TaskSamples): SftCandidate | undefined {
+  const best = bestSample(scorer, t.samples);
+  return best && { taskId: t.task.id, systemPrompts: t.systemPrompts, dialogue: best.sample.dialogue, reward: best.reward.total };
+}
+
+/** §2.2 steps 3-4: rank the tasks' best samples, keep the slice, drop those under the threshold; ranked order. */
+export function selectSftExamples(scenario: Scenario, candidates: readonly SftCandidate[], selection: SftSelection): SftExample[] {
+  const ranked = candidates.map((c, order) => ({ c, order })).sort((a, b) => b.c.reward - a.c.reward || a.order - b.order);
   const from = Math.floor(ranked.length * selection.keep[0]);
   const to = Math.floor(ranked.length * selection.keep[1]);
   return ranked
     .slice(from, to)
-    .filter((r) => r.best.reward.total >= selection.threshold)
-    .flatMap((r) => agentViews(r.t.task.id, r.t.systemPrompts, scorer.scenario, r.best.sample.dialogue, r.best.reward.total));
+    .filter(({ c }) => c.reward >= selection.threshold)
+    .flatMap(({ c }) => agentViews(c.taskId, c.systemPrompts, scenario, c.dialogue, c.reward));
+}
+
+/** §2.2 steps 2-4 over every task's samples. */
+export function buildSftExamples(scorer: DialogueScorer, tasks: readonly TaskSamples[], selection: SftSelection): SftExample[] {
+  const candidates = tasks.map((t) => sftCandidate(scorer, t)).filter((c): c is SftCandidate => c !== undefined);
+  return selectSftExamples(scorer.scenario, candidates, selection);
 }

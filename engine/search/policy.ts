@@ -3,6 +3,7 @@
  * selected so far, it names the next node to expand. The search loop (engine/search/loop.ts and
  * the actors that drive it) does the rest: rollouts from that node, merging, backing up.
  */
+import { InputError } from '../../scenarios/errors.ts';
 import type { Rng } from '../rng.ts';
 import { NO_NODE, ROOT, type TreeStore } from '../tree/store.ts';
 
@@ -19,6 +20,18 @@ export interface SelectionContext {
 }
 
 export type PolicyParams = Record<string, number | string | boolean>;
+
+/** The defaults with the overrides applied; an unknown name or a value of the wrong type is an input error. */
+export function resolveParams<T extends PolicyParams>(policy: string, defaults: T, overrides: Partial<PolicyParams>): T {
+  const out: PolicyParams = { ...defaults };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!(key in defaults)) throw new InputError(`policy ${policy} has no parameter '${key}' (it has: ${Object.keys(defaults).join(', ')})`);
+    if (typeof value !== typeof defaults[key]) throw new InputError(`policy ${policy}: parameter '${key}' must be a ${typeof defaults[key]}, got ${JSON.stringify(value)}`);
+    out[key] = value;
+  }
+  return out as T;
+}
 
 export interface SearchPolicy {
   readonly name: string;

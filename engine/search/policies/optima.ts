@@ -6,9 +6,9 @@
  */
 import { SELECTION_FILTER, selectionRatio } from '../../tree/edit.ts';
 import { NO_NODE, ROOT, type TreeStore } from '../../tree/store.ts';
-import { expandable, sampleSoftmax, type SearchPolicy, type SelectionContext } from '../policy.ts';
+import { expandable, sampleSoftmax, type SearchPolicy, type SelectionContext, resolveParams, type PolicyParams } from '../policy.ts';
 
-export interface OptimaParams {
+export type OptimaParams = {
   selections: number;
   rollouts: number;
   temperature: number;
@@ -16,7 +16,7 @@ export interface OptimaParams {
   topK: number;
   /** The edit-distance filter against earlier selections. */
   filter: number;
-}
+};
 
 export const OPTIMA_DEFAULTS: OptimaParams = { selections: 8, rollouts: 3, temperature: 0.7, topK: 10, filter: SELECTION_FILTER };
 
@@ -40,8 +40,8 @@ export function topByValue(tree: TreeStore, nodes: readonly number[], k: number)
   return [...nodes].sort((a, b) => tree.value(b) - tree.value(a) || a - b).slice(0, k);
 }
 
-export function optimaPolicy(overrides: Partial<OptimaParams> = {}): SearchPolicy {
-  const p = { ...OPTIMA_DEFAULTS, ...overrides };
+export function optimaPolicy(overrides: Partial<PolicyParams> = {}): SearchPolicy {
+  const p = resolveParams('optima', OPTIMA_DEFAULTS, overrides);
   return {
     name: 'optima',
     params: { ...p },

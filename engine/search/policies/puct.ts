@@ -4,19 +4,19 @@
  * priori); the root's is 1.
  */
 import { NO_NODE, ROOT } from '../../tree/store.ts';
-import { argmaxBy, unselectedExpandable, type SearchPolicy } from '../policy.ts';
+import { argmaxBy, unselectedExpandable, type SearchPolicy, resolveParams, type PolicyParams } from '../policy.ts';
 
-export interface PuctParams {
+export type PuctParams = {
   selections: number;
   rollouts: number;
   temperature: number;
   c: number;
-}
+};
 
 export const PUCT_DEFAULTS: PuctParams = { selections: 8, rollouts: 3, temperature: 0.7, c: 1.5 };
 
-export function puctPolicy(overrides: Partial<PuctParams> = {}): SearchPolicy {
-  const p = { ...PUCT_DEFAULTS, ...overrides };
+export function puctPolicy(overrides: Partial<PolicyParams> = {}): SearchPolicy {
+  const p = resolveParams('puct', PUCT_DEFAULTS, overrides);
   return {
     name: 'puct',
     params: { ...p },

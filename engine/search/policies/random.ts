@@ -1,16 +1,16 @@
 /** Uniform choice among the expandable nodes not selected before: the baseline every policy must beat. */
-import { unselectedExpandable, type SearchPolicy } from '../policy.ts';
+import { unselectedExpandable, type SearchPolicy, resolveParams, type PolicyParams } from '../policy.ts';
 
-export interface RandomParams {
+export type RandomParams = {
   selections: number;
   rollouts: number;
   temperature: number;
-}
+};
 
 export const RANDOM_DEFAULTS: RandomParams = { selections: 8, rollouts: 3, temperature: 0.7 };
 
-export function randomPolicy(overrides: Partial<RandomParams> = {}): SearchPolicy {
-  const p = { ...RANDOM_DEFAULTS, ...overrides };
+export function randomPolicy(overrides: Partial<PolicyParams> = {}): SearchPolicy {
+  const p = resolveParams('random', RANDOM_DEFAULTS, overrides);
   return {
     name: 'random',
     params: { ...p },

@@ -1,19 +1,19 @@
 /** UCT over the expandable nodes: Q + c * sqrt(ln N(root) / N(node)). No randomness. */
 import { ROOT } from '../../tree/store.ts';
-import { argmaxBy, unselectedExpandable, type SearchPolicy } from '../policy.ts';
+import { argmaxBy, unselectedExpandable, type SearchPolicy, resolveParams, type PolicyParams } from '../policy.ts';
 
-export interface UctParams {
+export type UctParams = {
   selections: number;
   rollouts: number;
   temperature: number;
   /** Exploration weight; Optima rewards span roughly -2..2, so 1 balances Q and exploration. */
   c: number;
-}
+};
 
 export const UCT_DEFAULTS: UctParams = { selections: 8, rollouts: 3, temperature: 0.7, c: 1 };
 
-export function uctPolicy(overrides: Partial<UctParams> = {}): SearchPolicy {
-  const p = { ...UCT_DEFAULTS, ...overrides };
+export function uctPolicy(overrides: Partial<PolicyParams> = {}): SearchPolicy {
+  const p = resolveParams('uct', UCT_DEFAULTS, overrides);
   return {
     name: 'uct',
     params: { ...p },

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import type { Task } from '../../scenarios/task.ts';
+import type { Dialogue } from '../../engine/dialogue.ts';
+import { DialogueScorer } from '../../engine/scoring.ts';
+import { agentViews, buildSftExamples, defaultSftSelection, type TaskSamples } from '../../engine/sft.ts';
+
+const gsm8k = resolveScenario('gsm8k').scenario;
+// Every utterance scores CE 1, so ppl_score = λ2 = 0.9 and rewards differ only by correctness and tokens.
+const scorer = new DialogueScorer(gsm8k, { logLikelihood: async (_m, text) => ({ logprob: -text.length, tokens: text.length }) });
+
+function dialogue(answer: string, tokens: number): Dialogue {
+  return {
+    utterances: [
+      { speaker: 'Alice', text: `Alice: \\boxed{${answer}}`, answer, tokens: tokens - 5 },
+      { speaker: 'Bob', text: `Bob: agreed \\boxed{${answer}}`, answer, tokens: 5 },
+    ],
+    termination: 'agreement',
+    finalAnswer: answer,
+    tokenCount: tokens,
+  };
+}
+
+function task(id: string, gold: string): Task {
+  return { id, dataset: 'gsm8k', question: `q ${id}`, answers: [gold], context: [], meta: {} };
+}
+
+async function samples(t: Task, dialogues: Dialogue[]): Promise<TaskSamples> {
+  return {
+    task: t,
+    systemPrompts: ['SYS-A', 'SYS-B'],
+    samples: await Promise.all(dialogues.map(async (d) => ({ dialogue: d, scored: await scorer.score(t, d) }))),
+  };
+}
+
+describe('SFT data (§2.2)', () => {
+  it('takes each task\'s best sample, keeps the top 70% above the threshold, and gives one view per agent', async () => {
+    const tasks = await Promise.all([
+      samples(task('t0', '1'), [dialogue('2', 60), dialogue('1', 100)]), // best: correct, 100 tokens (M = 100): 1 - 0.4 + 0.9
+      samples(task('t1', '1'), [dialogue('1', 50), dialogue('1', 100)]), // best: correct, 50 tokens: 1 - 0.2 + 0.9
+      samples(task('t2', '1'), [dialogue('3', 50), dialogue('4', 100)]), // wrong: 0 - 0.2 + 0.9
+      samples(task('t3', '1'), [dialogue('5', 80)]), // wrong, alone: 0 - 0.4 + 0.9
+    ]);
+    const examples = buildSftExamples(scorer, tasks, defaultSftSelection(gsm8k));
+    // 4 ranked tasks -> top floor(2.8) = 2: t1 (1.7), t0 (1.5); both above θ_sft = 0.6.
+    expect(examples.map((e) => `${e.taskId}/${e.agent}`)).toEqual(['t1/Alice', 't1/Bob', 't0/Alice', 't0/Bob']);
+    expect(examples[0]?.reward).toBeCloseTo(1.7, 12);
+    expect(examples[2]?.reward).toBeCloseTo(1.5, 12);
+    expect(examples[0]?.messages[1]?.content).toBe('Alice: \\boxed{1}');
+    expect(examples[0]?.messages[2]?.content).toBe('Bob: agreed \\boxed{1}');
+  });
+
+  it('drops tasks under the threshold even inside the kept slice', async () => {
+    const tasks = await Promise.all([samples(task('t0', '1'), [dialogue('9', 50)]), samples(task('t1', '1'), [dialogue('8', 50)])]);
+    expect(buildSftExamples(scorer, tasks, { keep: [0, 1], threshold: 0.55 })).toEqual([]); // 0 - 0.4 + 0.9 = 0.5 each
+    expect(buildSftExamples(scorer, tasks, { keep: [0, 1], threshold: 0.45 })).toHaveLength(4);
+  });
+
+  it('MATH keeps the [10%, 80%) slice', () => {
+    expect(defaultSftSelection(resolveScenario('math').scenario).keep).toEqual([0.1, 0.8]);
+    expect(defaultSftSelection(gsm8k)).toEqual({ keep: [0, 0.7], threshold: 0.6 });
+  });
+
+  it('trains only the named agent\'s turns in its view', () => {
+    const [alice, bob] = agentViews('t', ['SYS-A', 'SYS-B'], gsm8k, dialogue('1', 20), 1);
+    expect(alice?.messages[0]).toEqual({ role: 'system', content: 'SYS-A' });
+    expect(alice?.trained).toEqual([false, true, false]);
+    expect(bob?.messages[0]).toEqual({ role: 'system', content: 'SYS-B' });
+    expect(bob?.trained).toEqual([false, false, true]);
+  });
+});
