@@ -11,7 +11,8 @@ import { textDistribution } from '../engine/sim/distribution.ts';
 import { FEATURE_COUNT } from '../engine/sim/features.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate.ts';
 import { logLikelihoodSync } from '../engine/sim/likelihood.ts';
-import { MOVE_COUNT } from '../engine/sim/moves.ts';
+import { M, MOVE_COUNT, SKILL_COUNT, SKILL_MOVES } from '../engine/sim/moves.ts';
+import { baseAccuracy, contents, SKILL_CAP, skilledAccuracy } from '../engine/sim/outcomes.ts';
 import { defaultParams, type SimParams } from '../engine/sim/params.ts';
 import { moveProbabilities, policyInput, softmaxMoves } from '../engine/sim/policy.ts';
 import { sampleSync } from '../engine/sim/sample.ts';
@@ -26,9 +27,13 @@ const setups = (['gsm8k', 'hotpotqa'] as const).map((name) => {
   return { scenario, tasks, world: createSimWorld(scenario, tasks) };
 });
 
+/** Random move weights and random answer skills (well past SKILL_CAP, where tanh saturates). */
 const paramsArb: fc.Arbitrary<SimParams> = fc
-  .array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: FEATURE_COUNT * MOVE_COUNT, maxLength: FEATURE_COUNT * MOVE_COUNT })
-  .map((w) => ({ ...defaultParams(), weights: Float64Array.from(w) }));
+  .record({
+    w: fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: FEATURE_COUNT * MOVE_COUNT, maxLength: FEATURE_COUNT * MOVE_COUNT }),
+    s: fc.array(fc.oneof(fc.constant(0), fc.double({ min: -8, max: 8, noNaN: true })), { minLength: SKILL_COUNT, maxLength: SKILL_COUNT }),
+  })
+  .map(({ w, s }) => ({ ...defaultParams(), weights: Float64Array.from(w), skills: Float64Array.from(s) }));
 
 const temperatureArb = fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 10, noNaN: true }));
 
@@ -75,12 +80,42 @@ describe('the distribution over utterances', () => {
   test.prop([stateArb], { numRuns: 60 })('is normalised over every producible text, and logLikelihood reads it exactly', ({ world, messages, speaker, params }) => {
     const s = dialogueState(world, messages, speaker);
     const input = policyInput(s);
-    const dist = textDistribution(s, input.mask, moveProbabilities(params, input, 1));
+    const dist = textDistribution(s, input.mask, moveProbabilities(params, input, 1), params);
     let total = 0;
     for (const p of dist.values()) total += p;
     expect(Math.abs(total - 1)).toBeLessThan(1e-9);
     for (const [text, p] of dist) expect(logLikelihoodSync(world, params, messages, text).logprob).toBeCloseTo(Math.log(p), 9);
   });
+});
+
+describe('answer contents under a skill', () => {
+  test.prop([stateArb, fc.double({ min: -8, max: 8, noNaN: true })], { numRuns: 60 })(
+    'sum to 1, keep p_gold within SKILL_CAP logits of the base (exactly the base for a guess), and are affine in p_gold as training assumes',
+    ({ world, messages, speaker }, skill) => {
+      const s = dialogueState(world, messages, speaker);
+      const logit = (p: number) => Math.log(p / (1 - p));
+      for (const move of SKILL_MOVES.map((name) => M[name])) {
+        const acc = baseAccuracy(s, move);
+        expect(acc).not.toBeNull();
+        const { base, skilled } = acc as { base: number; skilled: boolean };
+        const at0 = contents(s, move, 0);
+        const atS = contents(s, move, skill);
+        expect(atS.length).toBe(at0.length);
+        expect(Math.abs(atS.reduce((a, c) => a + c.p, 0) - 1)).toBeLessThan(1e-12);
+        const g = skilled ? skilledAccuracy(base, skill) : base;
+        if (skilled) expect(Math.abs(logit(g) - logit(base))).toBeLessThanOrEqual(SKILL_CAP + 1e-9);
+        atS.forEach((c, i) => {
+          const c0 = at0[i] as (typeof at0)[number];
+          expect(c.p).toBeGreaterThanOrEqual(0);
+          expect(c.value).toBe(c0.value);
+          // p(skill) = p(0) + (p_gold − p_base)·dp/dp_gold, the form train.ts differentiates.
+          expect(c.p).toBeCloseTo(c0.p + (g - base) * (c0.dg ?? 0), 12);
+          if (!skilled) expect(c.p).toBe(c0.p);
+        });
+        expect(Math.abs(at0.reduce((a, c) => a + (c.dg ?? 0), 0))).toBeLessThan(1e-12);
+      }
+    },
+  );
 });
 
 describe('sampling', () => {

@@ -1,7 +1,8 @@
 /**
  * Log-likelihood of a text as the next utterance.
  *
- * With a conversation: exact, log Σ_m p(m | state) · q_m(text) (see distribution.ts).
+ * With a conversation: exact, log Σ_m p(m | state) · q_m(text) (see distribution.ts), with the
+ * move weights in p(m | state) and the answer skills in q_m.
  * Without one (`messages = []`, how the reward scores an utterance alone for its readability
  * term, CE = −logprob / tokens): a context-free model that knows the phrasing templates but
  * not the task. It picks a template uniformly and pays a fixed price per token: cheap for the
@@ -71,7 +72,7 @@ export function logLikelihoodSync(world: SimWorld, params: SimParams, messages: 
   const s = dialogueState(world, messages, speaker);
   const input = policyInput(s);
   const probs = moveProbabilities(params, input, 1);
-  const q = moveEvidence(s, input.mask, text);
+  const q = moveEvidence(s, input.mask, text, params);
   let p = 0;
   for (let m = 0; m < q.length; m++) p += (probs[m] as number) * (q[m] as number);
   return { logprob: p > 0 ? Math.log(p) : other(tokens), tokens };

@@ -34,3 +34,15 @@ export type AgentKind = 'peer' | 'solver' | 'critic';
 export const IE_MOVES = [M.SHARE_TERSE, M.SHARE_VERBOSE, M.ASK, M.ANSWER_TERSE, M.ANSWER_REASONED, M.AGREE];
 export const SOLVER_MOVES = [M.SOLVE_TERSE, M.SOLVE_STEPWISE, M.REVISE, M.DEFEND];
 export const CRITIC_MOVES = [M.ASK, M.CHALLENGE, M.HINT, M.ACCEPT];
+
+/**
+ * Moves that produce an answer of their own and so carry a trainable answer skill (params.ts
+ * `skills`, in this order). AGREE, ACCEPT and DEFEND restate an answer already given: their
+ * content is fixed, so they have none.
+ */
+export const SKILL_MOVES = ['ANSWER_TERSE', 'ANSWER_REASONED', 'SOLVE_TERSE', 'SOLVE_STEPWISE', 'REVISE'] as const satisfies readonly MoveName[];
+export type SkillMoveName = (typeof SKILL_MOVES)[number];
+export const SKILL_COUNT = SKILL_MOVES.length;
+
+/** Index into `skills` of each move, −1 for moves without a skill. */
+export const SKILL_OF: Int8Array = Int8Array.from(MOVES, (m) => (SKILL_MOVES as readonly string[]).indexOf(m));

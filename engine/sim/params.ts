@@ -1,25 +1,37 @@
 /**
- * The simulated model's trainable parameters: one weight per (feature, move), plain data that
- * serialises to JSON. The base parameters make a mediocre but sensible policy, so that there
- * is something for SFT and DPO to improve (see docs/simulated-model.md for the reasoning).
+ * The simulated model's trainable parameters, plain data that serialises to JSON:
+ * - one weight per (feature, move): which move the policy makes (policy.ts);
+ * - one answer skill per answer-producing move: how often that move states the gold answer
+ *   (outcomes.ts `skilledAccuracy`; 0 is the base accuracy, and its effect is bounded).
+ * The base parameters make a mediocre but sensible policy with skill 0, so that there is
+ * something for SFT and DPO to improve (see docs/simulated-model.md for the reasoning).
  */
 import { FEATURES, FEATURE_COUNT, type FeatureName } from './features.ts';
-import { MOVES, MOVE_COUNT, type MoveName } from './moves.ts';
+import { MOVES, MOVE_COUNT, SKILL_COUNT, SKILL_MOVES, SKILL_OF, type MoveName } from './moves.ts';
 
 export interface SimParams {
   readonly features: readonly string[];
   readonly moves: readonly string[];
   /** Row-major [feature][move]: weights[f * moves.length + m]. */
   readonly weights: Float64Array;
+  /** The moves that carry a skill, in `skills` order (moves.ts SKILL_MOVES). */
+  readonly skillMoves: readonly string[];
+  /** Answer skill per skill move, unbounded; it acts through SKILL_CAP·tanh(skill / SKILL_CAP). */
+  readonly skills: Float64Array;
 }
 
-/** The JSON-safe form written next to a run and read back by `parseParams`. */
+/**
+ * The JSON-safe form written next to a run and read back by `parseParams`. Version 1 (before
+ * answer skills) has no `skillMoves`/`skills` and still reads, with every skill 0.
+ */
 export interface SerializedParams {
   format: 'dits-sim-params';
-  version: 1;
+  version: 2;
   features: string[];
   moves: string[];
   weights: number[];
+  skillMoves: string[];
+  skills: number[];
 }
 
 type Row = Partial<Record<FeatureName, number>>;
@@ -56,32 +68,57 @@ export function defaultParams(): SimParams {
       weights[FEATURES.indexOf(feature as FeatureName) * MOVE_COUNT + m] = w as number;
     }
   });
-  return { features: FEATURES, moves: MOVES, weights };
+  return { features: FEATURES, moves: MOVES, weights, skillMoves: SKILL_MOVES, skills: new Float64Array(SKILL_COUNT) };
 }
 
-export function cloneParams(p: SimParams, weights: Float64Array = new Float64Array(p.weights)): SimParams {
-  return { features: p.features, moves: p.moves, weights };
+/** A copy of `p` (arrays copied unless given): the way to build params from new arrays. */
+export function cloneParams(p: SimParams, weights: Float64Array = new Float64Array(p.weights), skills: Float64Array = new Float64Array(p.skills)): SimParams {
+  return { features: p.features, moves: p.moves, weights, skillMoves: p.skillMoves, skills };
 }
 
 export function serializeParams(p: SimParams): SerializedParams {
-  return { format: 'dits-sim-params', version: 1, features: [...p.features], moves: [...p.moves], weights: Array.from(p.weights) };
+  return {
+    format: 'dits-sim-params',
+    version: 2,
+    features: [...p.features],
+    moves: [...p.moves],
+    weights: Array.from(p.weights),
+    skillMoves: [...p.skillMoves],
+    skills: Array.from(p.skills),
+  };
 }
 
+const finiteNumbers = (a: unknown, n: number): a is number[] => Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+
 /**
- * Params from their serialised form. The feature and move lists must be this version's (a
- * state saved by another layout cannot be read silently); the error says what differs.
+ * Params from their serialised form (version 2, or version 1 read with every skill 0). The
+ * feature, move and skill-move lists must be this version's (a state saved by another layout
+ * cannot be read silently); the error says what differs.
  */
 export function parseParams(value: unknown): SimParams {
-  const v = value as Partial<SerializedParams> | null;
-  if (!v || typeof v !== 'object' || v.format !== 'dits-sim-params' || v.version !== 1) {
-    throw new Error('not simulated-model params: expected {format: "dits-sim-params", version: 1, ...}');
+  const v = value as (Omit<Partial<SerializedParams>, 'version'> & { version?: unknown }) | null;
+  if (!v || typeof v !== 'object' || v.format !== 'dits-sim-params' || (v.version !== 1 && v.version !== 2)) {
+    throw new Error('not simulated-model params: expected {format: "dits-sim-params", version: 2 (or 1), ...}');
   }
   const same = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
   if (!same(v.features, FEATURES)) throw new Error(`simulated-model params: feature list differs from this version's (${FEATURES.join(', ')})`);
   if (!same(v.moves, MOVES)) throw new Error(`simulated-model params: move list differs from this version's (${MOVES.join(', ')})`);
-  const w = v.weights;
-  if (!Array.isArray(w) || w.length !== FEATURE_COUNT * MOVE_COUNT || !w.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+  if (!finiteNumbers(v.weights, FEATURE_COUNT * MOVE_COUNT)) {
     throw new Error(`simulated-model params: weights must be ${FEATURE_COUNT * MOVE_COUNT} finite numbers`);
   }
-  return { features: FEATURES, moves: MOVES, weights: Float64Array.from(w) };
+  let skills = new Float64Array(SKILL_COUNT);
+  if (v.version === 2) {
+    if (!same(v.skillMoves, SKILL_MOVES)) throw new Error(`simulated-model params: skill-move list differs from this version's (${SKILL_MOVES.join(', ')})`);
+    if (!finiteNumbers(v.skills, SKILL_COUNT)) throw new Error(`simulated-model params: skills must be ${SKILL_COUNT} finite numbers`);
+    skills = Float64Array.from(v.skills);
+  } else if (v.skillMoves !== undefined || v.skills !== undefined) {
+    throw new Error('simulated-model params: version 1 has no skills (version 2 carries them)');
+  }
+  return { features: FEATURES, moves: MOVES, weights: Float64Array.from(v.weights), skillMoves: SKILL_MOVES, skills };
+}
+
+/** The answer skill of `move` under `p` (0 for a move without one). */
+export function skillOf(p: SimParams, move: number): number {
+  const k = SKILL_OF[move] as number;
+  return k >= 0 ? (p.skills[k] as number) : 0;
 }

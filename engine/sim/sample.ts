@@ -4,11 +4,13 @@
  * `Rng.keyed(seed, i)`. At temperature 0 the model is greedy: the best move, its first
  * phrasing, and a content drawn from a uniform keyed by the conversation (task, speaker,
  * answers given so far) instead of the seed - greedy decoding of an LLM is a function of its
- * input, yet its answers are still right only as often as its accuracy says.
+ * input, yet its answers are still right only as often as its accuracy says. The gold content
+ * comes first, so a greedy answer is right iff that uniform is below p_gold: parameter sets that
+ * differ in skill (or in which answer move they pick) draw the same uniform (common random numbers).
  */
 import type { Completion, SampleRequest } from '../model.ts';
 import { Rng } from '../rng.ts';
-import type { SimParams } from './params.ts';
+import { skillOf, type SimParams } from './params.ts';
 import { contents, pickContent } from './outcomes.ts';
 import { moveProbabilities, policyInput } from './policy.ts';
 import { renderUtterance, truncateToTokens } from './render.ts';
@@ -21,16 +23,16 @@ function finish(text: string, maxTokens: number): Completion {
   return { text: cut.text, tokens: cut.tokens, finishReason: cut.cut ? 'length' : 'stop' };
 }
 
-function greedy(s: DialogueState, probs: Float64Array): string {
+function greedy(s: DialogueState, params: SimParams, probs: Float64Array): string {
   const move = probs.indexOf(1);
   const u = hashUniform('greedy', s.oracle.key, s.speaker, s.ownAnswers, s.challenges);
-  return renderUtterance(s, move, pickContent(contents(s, move), u), 0);
+  return renderUtterance(s, move, pickContent(contents(s, move, skillOf(params, move)), u), 0);
 }
 
-function sampled(s: DialogueState, probs: Float64Array, seed: number, i: number): string {
+function sampled(s: DialogueState, params: SimParams, probs: Float64Array, seed: number, i: number): string {
   const rng = Rng.keyed(seed, i);
   const move = rng.weighted(probs);
-  const options = contents(s, move);
+  const options = contents(s, move, skillOf(params, move));
   const content = options[rng.weighted(options.map((c) => c.p))];
   const phrasing = rng.below(phrasings(s.world.family, move).length);
   return renderUtterance(s, move, content ?? { p: 1 }, phrasing);
@@ -41,10 +43,10 @@ export function sampleSync(world: SimWorld, params: SimParams, req: SampleReques
   const probs = moveProbabilities(params, policyInput(s), req.temperature);
   const out: Completion[] = [];
   if (!(req.temperature > 0)) {
-    const c = finish(greedy(s, probs), req.maxTokens);
+    const c = finish(greedy(s, params, probs), req.maxTokens);
     for (let i = 0; i < req.n; i++) out.push({ ...c });
     return out;
   }
-  for (let i = 0; i < req.n; i++) out.push(finish(sampled(s, probs, req.seed, i), req.maxTokens));
+  for (let i = 0; i < req.n; i++) out.push(finish(sampled(s, params, probs, req.seed, i), req.maxTokens));
   return out;
 }

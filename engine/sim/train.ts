@@ -1,19 +1,25 @@
 /**
- * Training the simulated model: real gradient steps on its move weights.
+ * Training the simulated model: real gradient steps on its move weights and answer skills.
  *
- * For a target utterance in a state, log p(text) = log Σ_m p(m) q_m(text), whose gradient
- * with respect to weight (f, m) is φ_f · (P(m | text) − p(m)): the posterior over the moves
- * that could have produced the text minus the prior (the log-softmax gradient φ − E[φ],
- * marginalised over the rare texts two moves can both produce). Content and phrasing
- * probabilities have no parameters, so text the model cannot produce has no gradient.
- * Sums run in input order, so a step is a deterministic function of its inputs; inputs are
- * never mutated.
+ * For a target utterance in a state, log p(text) = log Σ_m p(m) q_m(text). Its gradient
+ * - with respect to weight (f, m) is φ_f · (P(m | text) − p(m)): the posterior over the moves
+ *   that could have produced the text minus the prior (the log-softmax gradient φ − E[φ],
+ *   marginalised over the rare texts two moves can both produce);
+ * - with respect to the skill of move m is p(m) · ∂q_m/∂s_m / p(text), where q_m is affine in
+ *   the move's gold probability (distribution.ts) and ∂p_gold/∂s_m = p_gold(1 − p_gold)·
+ *   (1 − tanh²(s_m / SKILL_CAP)): a right answer raises its move's skill, a wrong one lowers it,
+ *   and a pair of answers that differ only in being right has a gradient.
+ * Phrasing probabilities have no parameters, and text the model cannot produce has no gradient.
+ * The parameters are updated as one vector, the weights then the skills (AdamState has that
+ * layout). Sums run in input order, so a step is a deterministic function of its inputs;
+ * inputs are never mutated.
  */
 import type { ChatMessage } from '../model.ts';
-import { moveEvidence } from './distribution.ts';
+import { moveEvidenceTerms } from './distribution.ts';
 import { FEATURE_COUNT } from './features.ts';
 import { OTHER } from './likelihood.ts';
-import { MOVE_COUNT } from './moves.ts';
+import { MOVE_COUNT, SKILL_OF } from './moves.ts';
+import { baseAccuracy, skilledAccuracy, skilledAccuracySlope } from './outcomes.ts';
 import { cloneParams, type SimParams } from './params.ts';
 import { logits, policyInput, softmaxMoves } from './policy.ts';
 import { dialogueState } from './state.ts';
@@ -34,6 +40,7 @@ export interface DpoPair {
   rejected: string;
 }
 
+/** AdamW moments, one per parameter: the weights, then the skills. */
 export interface AdamState {
   m: Float64Array;
   v: Float64Array;
@@ -67,55 +74,103 @@ export interface DpoStepResult {
   adamState?: AdamState;
 }
 
-/** A target prepared once: its features, legal moves and per-move evidence (null: not producible). */
+/**
+ * A target prepared once, independent of the parameters: its features, legal moves, per-move
+ * evidence at skill 0 (null: not producible), the evidence's slope in each move's gold
+ * probability, and that move's base accuracy (NaN where the slope is 0).
+ */
 interface Target {
   phi: Float64Array;
   mask: Uint8Array;
   q: Float64Array | null;
+  dq: Float64Array;
+  base: Float64Array;
+  /** Some move's evidence depends on its skill. */
+  skilled: boolean;
   tokens: number;
 }
 
 function prepare(world: SimWorld, messages: readonly ChatMessage[], speaker: string, text: string): Target {
   const s = dialogueState(world, messages, speaker);
   const input = policyInput(s);
-  const q = moveEvidence(s, input.mask, text);
-  return { ...input, q: q.some((x) => x > 0) ? q : null, tokens: countTokens(text) };
+  const { q, dq } = moveEvidenceTerms(s, input.mask, text);
+  const base = new Float64Array(MOVE_COUNT).fill(Number.NaN);
+  let skilled = false;
+  for (let m = 0; m < MOVE_COUNT; m++) {
+    if (dq[m] === 0) continue;
+    base[m] = (baseAccuracy(s, m) as { base: number }).base;
+    skilled = true;
+  }
+  return { ...input, q: q.some((x) => x > 0) ? q : null, dq, base, skilled, tokens: countTokens(text) };
+}
+
+/** The flat parameter vector: the weights, then the skills. */
+function flatten(params: SimParams): Float64Array {
+  const theta = new Float64Array(params.weights.length + params.skills.length);
+  theta.set(params.weights);
+  theta.set(params.skills, params.weights.length);
+  return theta;
+}
+
+function unflatten(params: SimParams, theta: Float64Array): SimParams {
+  const n = params.weights.length;
+  return cloneParams(params, theta.slice(0, n), theta.slice(n));
 }
 
 /**
- * log p(target) under `params`; when `grad` is given, adds coef · ∇ log p(target) to it.
- * Unproducible text scores as the OTHER channel (constant in the parameters, no gradient).
+ * log p(target) under `params`; when `grad` (the flat layout) is given, adds coef · ∇ log p(target)
+ * to it. Unproducible text scores as the OTHER channel (constant in the parameters, no gradient).
  */
 function logp(params: SimParams, t: Target, grad?: Float64Array, coef = 0): number {
   if (!t.q) return -OTHER.fixed - OTHER.perToken * t.tokens;
   const probs = softmaxMoves(logits(params, t.phi), t.mask, 1);
+  let q = t.q;
+  if (t.skilled) {
+    q = new Float64Array(t.q);
+    for (let m = 0; m < MOVE_COUNT; m++) {
+      const slope = t.dq[m] as number;
+      if (slope === 0) continue;
+      const base = t.base[m] as number;
+      q[m] = (q[m] as number) + (skilledAccuracy(base, params.skills[SKILL_OF[m] as number] as number) - base) * slope;
+    }
+  }
   let p = 0;
-  for (let m = 0; m < MOVE_COUNT; m++) p += (probs[m] as number) * (t.q[m] as number);
+  for (let m = 0; m < MOVE_COUNT; m++) p += (probs[m] as number) * (q[m] as number);
   if (grad && coef !== 0) {
     for (let m = 0; m < MOVE_COUNT; m++) {
-      const diff = ((probs[m] as number) * (t.q[m] as number)) / p - (probs[m] as number);
+      const diff = ((probs[m] as number) * (q[m] as number)) / p - (probs[m] as number);
       if (diff === 0) continue;
       for (let f = 0; f < FEATURE_COUNT; f++) {
         const x = t.phi[f] as number;
         if (x !== 0) grad[f * MOVE_COUNT + m] = (grad[f * MOVE_COUNT + m] as number) + coef * x * diff;
       }
     }
+    if (t.skilled) {
+      const offset = params.weights.length;
+      for (let m = 0; m < MOVE_COUNT; m++) {
+        const slope = t.dq[m] as number;
+        if (slope === 0 || !((probs[m] as number) > 0)) continue;
+        const k = SKILL_OF[m] as number;
+        const dg = skilledAccuracySlope(t.base[m] as number, params.skills[k] as number);
+        grad[offset + k] = (grad[offset + k] as number) + (coef * (probs[m] as number) * slope * dg) / p;
+      }
+    }
   }
   return Math.log(p);
 }
 
-/** SFT: `epochs` full-batch gradient-ascent steps on the mean log-likelihood of the examples. */
+/** SFT: `epochs` full-batch gradient-ascent steps on the mean log-likelihood of the examples (weights and skills). */
 export function sftStep(world: SimWorld, params: SimParams, examples: readonly SftTarget[], opts: SftOptions): SimParams {
   const targets = examples.map((e) => prepare(world, e.messages, e.speaker, e.text)).filter((t) => t.q !== null);
-  let w = new Float64Array(params.weights);
-  if (targets.length === 0) return cloneParams(params, w);
+  let theta = flatten(params);
+  if (targets.length === 0) return unflatten(params, theta);
   for (let epoch = 0; epoch < (opts.epochs ?? 1); epoch++) {
-    const current = cloneParams(params, w);
-    const grad = new Float64Array(w.length);
+    const current = unflatten(params, theta);
+    const grad = new Float64Array(theta.length);
     for (const t of targets) logp(current, t, grad, 1 / targets.length);
-    w = w.map((x, i) => x + opts.lr * (grad[i] as number));
+    theta = theta.map((x, i) => x + opts.lr * (grad[i] as number));
   }
-  return cloneParams(params, w);
+  return unflatten(params, theta);
 }
 
 const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
@@ -166,16 +221,16 @@ export function logRatio(world: SimWorld, params: SimParams, ref: SimParams, mes
   return logp(params, t) - logp(ref, t);
 }
 
-/** One optimizer step on the mean DPO loss of `pairs`, the reference frozen. */
+/** One optimizer step on the mean DPO loss of `pairs` (weights and skills), the reference frozen. */
 export function dpoStep(world: SimWorld, params: SimParams, ref: SimParams, pairs: readonly DpoPair[], opts: DpoOptions): DpoStepResult {
-  const n = params.weights.length;
+  const theta = flatten(params);
+  const n = theta.length;
   if (pairs.length === 0) return { params: cloneParams(params), loss: 0, ...(opts.optimizer === 'adamw' ? { adamState: copyAdam(opts.adamState, n) } : {}) };
   const grad = new Float64Array(n);
   const loss = dpoObjective(params, preparePairs(world, ref, pairs), opts.beta, grad);
-  const w = new Float64Array(params.weights);
   if (opts.optimizer === 'sgd') {
-    for (let i = 0; i < n; i++) w[i] = (w[i] as number) - opts.lr * (grad[i] as number);
-    return { params: cloneParams(params, w), loss };
+    for (let i = 0; i < n; i++) theta[i] = (theta[i] as number) - opts.lr * (grad[i] as number);
+    return { params: unflatten(params, theta), loss };
   }
   const [b1, b2] = opts.betas ?? [0.9, 0.999];
   const eps = opts.eps ?? 1e-8;
@@ -189,12 +244,15 @@ export function dpoStep(world: SimWorld, params: SimParams, ref: SimParams, pair
     state.m[i] = b1 * (state.m[i] as number) + (1 - b1) * g;
     state.v[i] = b2 * (state.v[i] as number) + (1 - b2) * g * g;
     const step = (state.m[i] as number) / c1 / (Math.sqrt((state.v[i] as number) / c2) + eps);
-    w[i] = (w[i] as number) - opts.lr * (step + wd * (w[i] as number));
+    theta[i] = (theta[i] as number) - opts.lr * (step + wd * (theta[i] as number));
   }
-  return { params: cloneParams(params, w), loss, adamState: state };
+  return { params: unflatten(params, theta), loss, adamState: state };
 }
 
 function copyAdam(s: AdamState | undefined, n: number): AdamState {
   if (!s) return { m: new Float64Array(n), v: new Float64Array(n), t: 0 };
+  if (s.m.length !== n || s.v.length !== n) {
+    throw new Error(`dpoStep: adamState has ${s.m.length} moments, the parameters ${n} (weights then skills): it belongs to another layout`);
+  }
   return { m: new Float64Array(s.m), v: new Float64Array(s.v), t: s.t };
 }

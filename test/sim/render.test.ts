@@ -8,7 +8,7 @@ import { moveEvidence, moveTexts, textDistribution } from '../../engine/sim/dist
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { logLikelihoodSync } from '../../engine/sim/likelihood.ts';
 import { CRITIC_MOVES, IE_MOVES, M, MOVES, SOLVER_MOVES } from '../../engine/sim/moves.ts';
-import { defaultParams, type SimParams } from '../../engine/sim/params.ts';
+import { defaultParams, skillOf, type SimParams } from '../../engine/sim/params.ts';
 import { moveProbabilities, policyInput } from '../../engine/sim/policy.ts';
 import { sampleSync } from '../../engine/sim/sample.ts';
 import { agentPrompts } from './helpers.ts';
@@ -86,19 +86,20 @@ describe('rendering and recognition round trip', () => {
   for (const [name, tasks] of cases) {
     it(`${name}: every text of every legal move is recognised as that move and scored exactly`, () => {
       const scenario = resolveScenario(name).scenario;
-      const params = defaultParams();
+      // Non-zero answer skills: the contents' probabilities move with them, the texts do not.
+      const params = { ...defaultParams(), skills: Float64Array.of(0.7, -1.2, 2, 0.3, -0.5) };
       const seen = new Set<number>();
       for (const v of visits(scenario, tasks, 6)) {
         const s = dialogueState(v.world, v.messages, v.speaker);
         const input = policyInput(s);
         const probs = moveProbabilities(params, input, 1);
-        const dist = textDistribution(s, input.mask, probs);
+        const dist = textDistribution(s, input.mask, probs, params);
         for (let m = 0; m < MOVES.length; m++) {
           if (!input.mask[m]) continue;
           seen.add(m);
-          for (const t of moveTexts(s, m)) {
+          for (const t of moveTexts(s, m, skillOf(params, m))) {
             expect(t.text.startsWith(`${v.speaker}: `)).toBe(true);
-            expect(moveEvidence(s, input.mask, t.text)[m]).toBeGreaterThanOrEqual(t.q - 1e-12);
+            expect(moveEvidence(s, input.mask, t.text, params)[m]).toBeGreaterThanOrEqual(t.q - 1e-12);
             const ll = logLikelihoodSync(v.world, params, v.messages, t.text);
             expect(ll.logprob).toBeCloseTo(Math.log(dist.get(t.text) as number), 12);
             expect(ll.tokens).toBe(llama3Count(t.text));

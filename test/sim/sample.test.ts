@@ -6,7 +6,9 @@ import type { ChatMessage, SampleRequest } from '../../engine/model.ts';
 import { moveTexts } from '../../engine/sim/distribution.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { M } from '../../engine/sim/moves.ts';
-import { defaultParams, type SimParams } from '../../engine/sim/params.ts';
+import { cloneParams, defaultParams, type SimParams } from '../../engine/sim/params.ts';
+import { SKILL_COUNT, SKILL_OF } from '../../engine/sim/moves.ts';
+import { contents, SKILL_CAP, skilledAccuracy } from '../../engine/sim/outcomes.ts';
 import { sampleSync } from '../../engine/sim/sample.ts';
 import { agentPrompts } from './helpers.ts';
 import { dialogueState } from '../../engine/sim/state.ts';
@@ -19,12 +21,14 @@ const ie = generateIeTasks(21, 150);
 const debateWorld = createSimWorld(gsm8k, arith);
 const ieWorld = createSimWorld(hotpot, ie);
 
-/** Base params with one move made (nearly) certain wherever it is legal. */
-function forcing(move: number): SimParams {
+/** Base params with one move made (nearly) certain wherever it is legal, and that move's answer skill. */
+function forcing(move: number, skill = 0): SimParams {
   const p = defaultParams();
   const weights = new Float64Array(p.weights);
   weights[move] = 60; // feature 0 is the bias
-  return { ...p, weights };
+  const skills = new Float64Array(SKILL_COUNT);
+  if ((SKILL_OF[move] as number) >= 0) skills[SKILL_OF[move] as number] = skill;
+  return cloneParams(p, weights, skills);
 }
 
 const system = (prompt: string): ChatMessage[] => [{ role: 'system', content: prompt }];
@@ -117,5 +121,78 @@ describe('outcomes', () => {
     const hinted = fixRate('Check step 1 of your solution.');
     expect(challenged).toBeGreaterThan(0.15);
     expect(hinted).toBeGreaterThan(challenged + 0.1);
+  });
+});
+
+describe('answer skill', () => {
+  const system0 = (t: Task, i: number, name = 'Alice') => system(agentPrompts(gsm8k, t, i).get(name) as string);
+  const right = (t: Task) => (c: { text: string }) => extractAnswer(c.text, 'boxed') === t.answers[0];
+
+  it('is bounded: p_gold stays within SKILL_CAP logits of the base, is the base at 0 and grows with the skill', () => {
+    const logit = (p: number) => Math.log(p / (1 - p));
+    for (const base of [0.02, 0.3, 0.55, 0.9, 0.98]) {
+      expect(skilledAccuracy(base, 0)).toBe(base);
+      let last = 0;
+      for (const skill of [-50, -3, -1, -0.1, 0.1, 1, 3, 50]) {
+        const p = skilledAccuracy(base, skill);
+        expect(Math.abs(logit(p) - logit(base))).toBeLessThanOrEqual(SKILL_CAP + 1e-9);
+        expect(p).toBeGreaterThan(last);
+        last = p;
+      }
+    }
+  });
+
+  it('at T = 0 keeps common random numbers: raising a skill only turns wrong greedy answers right', () => {
+    let gained = 0;
+    arith.forEach((t, i) => {
+      const req = { messages: system0(t, i), speaker: 'Alice', n: 1, temperature: 0, maxTokens: 500, seed: i };
+      const at = (skill: number) => right(t)((sampleSync(debateWorld, forcing(M.SOLVE_TERSE, skill), req)[0] as { text: string }));
+      const [low, mid, high] = [at(-1), at(0), at(2)];
+      if (low) expect(mid).toBe(true);
+      if (mid) expect(high).toBe(true);
+      if (high && !mid) gained++;
+      // Right iff the conversation's keyed uniform falls below p_gold: the gold is the first content.
+      const s = dialogueState(debateWorld, req.messages, 'Alice');
+      expect((contents(s, M.SOLVE_TERSE, 2)[0] as { value?: string }).value).toBe(t.answers[0]);
+    });
+    expect(gained).toBeGreaterThan(arith.length * 0.1);
+  });
+
+  it('at T > 0 draws answers with the skilled p_gold', () => {
+    const rate = (params: SimParams) => {
+      let hits = 0;
+      arith.forEach((t, i) => {
+        const req = { messages: system0(t, i), speaker: 'Alice', n: 5, temperature: 1, maxTokens: 500, seed: i };
+        hits += sampleSync(debateWorld, params, req).filter(right(t)).length;
+      });
+      return hits / (arith.length * 5);
+    };
+    const base = rate(forcing(M.SOLVE_TERSE));
+    expect(rate(forcing(M.SOLVE_TERSE, 3))).toBeGreaterThan(base + 0.1);
+    expect(rate(forcing(M.SOLVE_TERSE, -3))).toBeLessThan(base - 0.1);
+  });
+
+  it('does not make an IE guess reliable: without the needed facts the skill has no effect', () => {
+    let informedBase = 0;
+    let informedSkilled = 0;
+    let n = 0;
+    ie.forEach((t, i) => {
+      const prompts = agentPrompts(hotpot, t, i);
+      const alice = system(prompts.get('Alice') as string);
+      const bob = system(prompts.get('Bob') as string);
+      const a = moveTexts(dialogueState(ieWorld, alice, 'Alice'), M.SHARE_VERBOSE)[0]?.text ?? 'Alice: ...';
+      const b = moveTexts(dialogueState(ieWorld, [...bob, said(a)], 'Bob'), M.SHARE_VERBOSE)[0]?.text ?? 'Bob: ...';
+      const req = { speaker: 'Alice', n: 10, temperature: 1, maxTokens: 500, seed: i };
+      // Answering at once: the same samples whatever the skill.
+      const s = dialogueState(ieWorld, alice, 'Alice');
+      if (s.visibleNeeded < s.needed) {
+        expect(sampleSync(ieWorld, forcing(M.ANSWER_TERSE, 8), { ...req, messages: alice })).toEqual(sampleSync(ieWorld, forcing(M.ANSWER_TERSE), { ...req, messages: alice }));
+      }
+      const gold = (c: { text: string }) => extractAnswer(c.text, 'tag') === t.answers[0];
+      informedBase += sampleSync(ieWorld, forcing(M.ANSWER_TERSE), { ...req, messages: [...alice, said(a), said(b)] }).filter(gold).length;
+      informedSkilled += sampleSync(ieWorld, forcing(M.ANSWER_TERSE, 8), { ...req, messages: [...alice, said(a), said(b)] }).filter(gold).length;
+      n += 10;
+    });
+    expect(informedSkilled / n).toBeGreaterThan(informedBase / n + 0.05);
   });
 });
