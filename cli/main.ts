@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerScenarioCommands } from './commands/scenario.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerSearchCommand } from './commands/search.ts';
+import { registerTreeCommands } from './commands/tree.ts';
 import { EXIT_OK, exitCodeFor, reportError } from './exit.ts';
 import { closeMathWorkers } from '../scenarios/metrics/index.ts';
 import { DITS_VERSION } from './version.ts';
@@ -14,6 +16,8 @@ function buildProgram(): Command {
     .exitOverride();
   registerScenarioCommands(program);
   registerSimulateCommand(program);
+  registerSearchCommand(program);
+  registerTreeCommands(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
     c.commands.forEach(override);

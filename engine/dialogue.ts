@@ -143,12 +143,17 @@ export function applyReply(
   return { utterances: next, done: null };
 }
 
+/** A dialogue that reached the utterance cap without agreement (§1.1). */
+export function cappedDialogue(utterances: Utterance[], mode: DialogueOptions['mode']): Dialogue {
+  return finished(utterances, 'cap', mode === 'rollout' ? ERROR : lastAnswer(utterances)).done as Dialogue;
+}
+
 /** The whole dialogue on one backend; the dialogue actor takes the same steps (actors/dialogue.ts). */
 export async function runDialogue(setup: DialogueSetup, backend: ModelBackend, opts: DialogueOptions): Promise<Dialogue> {
   let utterances: Utterance[] = [...(opts.history ?? [])];
   for (;;) {
     const turn = nextTurn(setup, utterances, opts);
-    if (turn === null) return finished(utterances, 'cap', opts.mode === 'rollout' ? ERROR : lastAnswer(utterances)).done as Dialogue;
+    if (turn === null) return cappedDialogue(utterances, opts.mode);
     const [completion] = await backend.sample(turn.request);
     if (!completion) throw new Error(`backend ${backend.name} returned no completion for task ${setup.task.id}, turn ${utterances.length}`);
     const step = applyReply(setup, utterances, turn.request.speaker, completion, (t) => backend.countTokens(t), opts.mode);

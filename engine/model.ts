@@ -46,7 +46,8 @@ export interface LogLikelihood {
 export interface ModelBackend {
   /** Short name for manifests and messages, e.g. `sim` or `openai(http://host:8000)`. */
   readonly name: string;
-  sample(req: SampleRequest): Promise<Completion[]>;
+  /** `signal` aborts the request when the caller stops waiting (a cancelled rollout). */
+  sample(req: SampleRequest, options?: { signal?: AbortSignal }): Promise<Completion[]>;
   /** Log-likelihood of `text` as the next assistant turn after `messages`. */
   logLikelihood(messages: ChatMessage[], text: string, adapter?: string): Promise<LogLikelihood>;
   countTokens(text: string): number;

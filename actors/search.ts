@@ -1,0 +1,214 @@
+/**
+ * The search coordinator: one actor per task that owns the task's tree (only its own actions
+ * mutate it) and runs the selections of §2.3 one after another:
+ *
+ *   selecting --policy's choice--> expanding (one node actor, EXPAND{policy.rollouts})
+ *       ^                              | NODE_SETTLED: integrate in rollout order, stop the node
+ *       +------------------------------+
+ *   selecting --policy.selections done--> done (output: the tree, selections, every rollout)
+ *   a failed node, an unexpandable choice, a throwing policy or an unexpected event --> failing
+ *
+ * `failing` stops the node first (leaving `expanding` stops it) and then throws, so the actor
+ * ends in 'error' with a message naming the task, and leaves no rollout running.
+ */
+import { assign, createActor, enqueueActions, setup, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import type { DialogueSetup } from '../engine/dialogue.ts';
+import type { ModelBackend } from '../engine/model.ts';
+import { expandable, type SearchPolicy } from '../engine/search/policy.ts';
+import { historyOf, integrateRollouts, type ScoredRollout } from '../engine/search/rollout.ts';
+import type { DialogueScorer } from '../engine/scoring.ts';
+import { Rng } from '../engine/rng.ts';
+import { TreeStore } from '../engine/tree/store.ts';
+import type { Scenario } from '../scenarios/schema.ts';
+import type { Task } from '../scenarios/task.ts';
+import { nodeMachine, type NodeFailedEvent, type NodeInput, type NodeSettledEvent } from './node.ts';
+
+export interface SearchInput {
+  task: Task;
+  setup: DialogueSetup;
+  scenario: Scenario;
+  backend: ModelBackend;
+  scorer: DialogueScorer;
+  policy: SearchPolicy;
+  seed: number;
+  /** Token normalizer M of the search-path reward (§2.1). */
+  normalizer: number;
+  /** Sample the rollouts from this adapter instead of the base model. */
+  adapter?: string;
+}
+
+export interface SearchResult {
+  task: Task;
+  tree: TreeStore;
+  /** The node expanded by each selection, in order. */
+  selected: number[];
+  /** Every rollout of each selection, in rollout order (the SFT builder wants them all). */
+  rollouts: ScoredRollout[][];
+}
+
+/** Sent to itself on entering `failing`: by the time it arrives, the node is stopped. */
+const FAIL = { type: 'search.fail' } as const;
+const NODE_ID = 'node-';
+
+interface SearchContext extends SearchInput {
+  tree: TreeStore;
+  agentNames: string[];
+  selected: number[];
+  rollouts: ScoredRollout[][];
+  /** The policy's latest choice. */
+  choice: number;
+  error: Error | null;
+}
+
+function failure(context: SearchContext, what: string, cause?: unknown): Error {
+  const detail = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`;
+  return new Error(`search of task ${context.task.id} failed: ${what}${detail}`, { cause });
+}
+
+const nodeId = (context: SearchContext) => `${NODE_ID}${context.selected.length - 1}`;
+
+export const searchMachine = setup({
+  types: {} as {
+    context: SearchContext;
+    input: SearchInput;
+    output: SearchResult;
+    events: NodeSettledEvent | NodeFailedEvent | typeof FAIL | { type: `xstate.error.actor.${string}`; error: unknown };
+  },
+  actors: { node: nodeMachine },
+  actions: {
+    choose: assign(({ context }) => {
+      const { policy, tree, selected, seed, task } = context;
+      if (selected.length >= policy.selections) return {};
+      const iteration = selected.length;
+      const rng = Rng.keyed(seed, task.id, 'select', iteration);
+      try {
+        return { choice: policy.select({ tree, selected, iteration, maxDepth: context.scenario.turns.maxUtterances, rng }) };
+      } catch (e) {
+        return { error: failure(context, `policy ${policy.name} threw at selection ${iteration}`, e) };
+      }
+    }),
+    rejectChoice: assign(({ context }) => ({
+      error: failure(
+        context,
+        `policy ${context.policy.name} chose node ${context.choice} at selection ${context.selected.length}, which is not expandable ` +
+          `(expandable: the root, or an existing node that ended no rollout, at depth < ${context.scenario.turns.maxUtterances})`,
+      ),
+    })),
+    expand: enqueueActions(({ context, enqueue }) => {
+      const { choice, tree, setup: s, backend, scorer, normalizer, seed, policy, adapter } = context;
+      const iteration = context.selected.length;
+      const input: NodeInput = {
+        node: choice,
+        iteration,
+        seed,
+        setup: s,
+        backend,
+        scorer,
+        normalizer,
+        temperature: policy.temperature,
+        history: historyOf(tree, choice, context.agentNames),
+        adapter,
+      };
+      enqueue.assign({ selected: [...context.selected, choice] });
+      enqueue.spawnChild('node', { id: `${NODE_ID}${iteration}`, input });
+      enqueue.sendTo(`${NODE_ID}${iteration}`, { type: 'EXPAND', rollouts: policy.rollouts });
+    }),
+    stopNode: enqueueActions(({ context, enqueue }) => enqueue.stopChild(nodeId(context))),
+    integrate: assign(({ context, event }) => {
+      const { node, rollouts } = event as NodeSettledEvent;
+      // The tree is this actor's own; the store is mutated in place, in rollout order.
+      integrateRollouts(context.tree, node, rollouts, context.agentNames);
+      return { rollouts: [...context.rollouts, rollouts] };
+    }),
+    recordNodeFailure: assign(({ context, event }) => ({
+      error: failure(context, `node ${context.choice} (selection ${context.selected.length - 1}) failed`, (event as NodeFailedEvent).error),
+    })),
+    recordCrash: assign(({ context, event }) => ({
+      error: failure(context, `unexpected event ${event.type}`, 'error' in event ? event.error : undefined),
+    })),
+    sendFail: enqueueActions(({ self, enqueue }) => enqueue.sendTo(self, FAIL)),
+    throwFailure: ({ context }) => {
+      throw context.error ?? failure(context, 'unknown');
+    },
+  },
+  guards: {
+    budgetSpent: ({ context }) => context.selected.length >= context.policy.selections,
+    failed: ({ context }) => context.error !== null,
+    unexpandable: ({ context }) => !expandable(context.tree, context.choice, context.scenario.turns.maxUtterances),
+    fromCurrentNode: ({ context, event }) => (event as NodeSettledEvent).node === context.choice,
+  },
+}).createMachine({
+  id: 'search',
+  context: ({ input }) => ({
+    ...input,
+    tree: new TreeStore(),
+    agentNames: input.scenario.agents.map((a) => a.name),
+    selected: [],
+    rollouts: [],
+    choice: -1,
+    error: null,
+  }),
+  initial: 'selecting',
+  on: { '*': { target: '.failing', actions: 'recordCrash' } },
+  states: {
+    selecting: {
+      entry: 'choose',
+      always: [
+        { guard: 'budgetSpent', target: 'done' },
+        { guard: 'failed', target: 'failing' },
+        { guard: 'unexpandable', target: 'failing', actions: 'rejectChoice' },
+        { target: 'expanding', actions: 'expand' },
+      ],
+    },
+    expanding: {
+      exit: 'stopNode',
+      on: {
+        NODE_SETTLED: { guard: 'fromCurrentNode', target: 'selecting', actions: 'integrate' },
+        NODE_FAILED: { target: 'failing', actions: 'recordNodeFailure' },
+      },
+    },
+    done: { type: 'final' },
+    failing: { entry: 'sendFail', on: { '*': { actions: 'throwFailure' } } },
+  },
+  output: ({ context }) => ({ task: context.task, tree: context.tree, selected: context.selected, rollouts: context.rollouts }),
+});
+
+export type SearchActorRef = ActorRefFrom<typeof searchMachine>;
+
+export interface SearchTaskOptions {
+  /** Stops the coordinator (and so its node and rollouts); the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** XState inspection (progress.ts); leave it out unless someone listens: it doubles an event's cost. */
+  inspect?: (event: InspectionEvent) => void;
+}
+
+/** An AbortError that carries the signal's reason. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return Object.assign(new Error('search aborted', { cause: reason }), { name: 'AbortError' });
+}
+
+/** Runs one coordinator to its end: resolves with its result, rejects with its error or on abort. */
+export function searchTask(input: SearchInput, options: SearchTaskOptions = {}): Promise<SearchResult> {
+  const { signal, inspect } = options;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const actor = createActor(searchMachine, inspect ? { input, inspect } : { input });
+    const onAbort = () => actor.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    actor.subscribe({
+      error: (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+      complete: () => {
+        signal?.removeEventListener('abort', onAbort);
+        const snapshot = actor.getSnapshot();
+        if (snapshot.status === 'done') resolve(snapshot.output);
+        else reject(signal?.aborted ? abortError(signal) : new Error(`search of task ${input.task.id} was stopped`));
+      },
+    });
+    actor.start();
+  });
+}

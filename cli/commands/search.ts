@@ -1,0 +1,129 @@
+/** `dits search`: tree search per task; writes trees, pairs and trainer datasets. */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { writeJsonAtomic } from '../../engine/files.ts';
+import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.ts';
+import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
+import type { PolicyParams } from '../../engine/search/policy.ts';
+import { runSearch } from '../../actors/run-search.ts';
+import { createBackend, BACKENDS } from '../backend.ts';
+import { floatOption, intOption } from '../options.ts';
+import { progressBar } from '../progress.ts';
+import { openTaskSource, type TaskSourceFlags } from '../task-source.ts';
+import { DITS_VERSION } from '../version.ts';
+
+interface SearchFlags extends TaskSourceFlags {
+  scenario: string;
+  taskSeed: number;
+  policy: string;
+  selections?: number;
+  rollouts?: number;
+  temperature?: number;
+  param: PolicyParams;
+  backend: string;
+  seed: number;
+  concurrency: number;
+  normalizer?: number;
+  formats: TrainerFormat[];
+  out?: string;
+  quiet?: boolean;
+}
+
+/** `--param name=value`, repeatable; numbers and booleans are typed, the rest stay strings. */
+function collectParam(spec: string, acc: PolicyParams): PolicyParams {
+  const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(spec);
+  if (!m) throw new InvalidArgumentError(`expected name=value, got '${spec}'`);
+  const raw = m[2] as string;
+  const value = raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  return { ...acc, [m[1] as string]: value };
+}
+
+function formatList(value: string): TrainerFormat[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(TRAINER_FORMATS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown format '${n}' (known: ${TRAINER_FORMATS.join(', ')})`);
+  }
+  return names as TrainerFormat[];
+}
+
+export function registerSearchCommand(program: Command): void {
+  program
+    .command('search')
+    .description('search a tree per task; write trees.msgpack, pairs.jsonl, datasets/<trainer>/, summary.json and manifest.json')
+    .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file')
+    .option('--tasks <file>', 'dataset file (default: generated tasks)')
+    .option('--format <format>', 'dataset format (default: the scenario\'s)')
+    .option('--map <spec>', 'field mapping for --format jsonl')
+    .option('--generate <n>', 'n tasks from the seeded generator (default when --tasks is absent: 20)', intOption(1))
+    .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
+    .option('--limit <n>', 'use at most n tasks', intOption(1))
+    .option('--offset <n>', 'skip the first n tasks', intOption(0))
+    .option('--skip-bad-rows', 'report bad dataset rows and go on')
+    .option('--policy <name|file>', `search policy: ${Object.keys(BUILTIN_POLICIES).join(', ')}, or a .ts/.js file exporting one`, 'optima')
+    .option('--selections <n>', 'selections per task (policy default: 8)', intOption(1))
+    .option('--rollouts <n>', 'rollouts per selection (policy default: 3)', intOption(1))
+    .option('--temperature <t>', 'rollout temperature (policy default: 0.7)', floatOption(0, 5))
+    .option('--param <name=value>', 'a policy parameter, e.g. topK=10 or c=1.5 (repeatable)', collectParam, {})
+    .option('--backend <name>', `model backend: ${BACKENDS.join(', ')}`, 'sim')
+    .option('--seed <n>', 'run seed', intOption(0, 2 ** 32 - 1), 0)
+    .option('--concurrency <n>', 'tasks searched at once', intOption(1, 1024), 8)
+    .option('--normalizer <m>', 'token normalizer M (default: P80 of 100 sampled dialogues + 1)', floatOption(1, 1e9))
+    .option('--formats <list>', `trainer formats to write (default: all): ${TRAINER_FORMATS.join(',')}`, formatList, [...TRAINER_FORMATS])
+    .option('--out <dir>', 'run folder (default: runs/search-<scenario>-<policy>-seed<seed>)')
+    .option('--quiet', 'no progress bar and no summary')
+    .action(async (flags: SearchFlags) => {
+      const started = performance.now();
+      const { scenario, file: scenarioFile } = resolveScenario(flags.scenario);
+      const params: PolicyParams = { ...flags.param };
+      if (flags.selections !== undefined) params.selections = flags.selections;
+      if (flags.rollouts !== undefined) params.rollouts = flags.rollouts;
+      if (flags.temperature !== undefined) params.temperature = flags.temperature;
+      if (flags.policy === 'best-of-n' && flags.rollouts !== undefined) {
+        delete params.rollouts;
+        params.n = flags.rollouts;
+      }
+      const policy = await loadPolicy(flags.policy, params);
+      const out = flags.out ?? join('runs', `search-${scenario.name}-${policy.name}-seed${flags.seed}`);
+      const source = openTaskSource(scenario, flags, flags.taskSeed, (err) => process.stderr.write(`dits: skipped bad row: ${err.message}\n`));
+      const { backend, prepare } = createBackend(flags.backend, scenario);
+      const total = source.description.kind === 'generated' ? source.description.count : flags.limit;
+      const progress = progressBar('search', total, flags.quiet ?? false);
+      let summary;
+      try {
+        summary = await runSearch(source.tasks, {
+          scenario,
+          backend,
+          prepare,
+          policy,
+          seed: flags.seed,
+          out,
+          concurrency: flags.concurrency,
+          formats: flags.formats,
+          ...(flags.normalizer !== undefined ? { normalizer: flags.normalizer } : {}),
+          onTaskDone: (done, pairs) => progress.update(done, { score: `${pairs} pairs` }),
+        });
+      } finally {
+        progress.stop();
+      }
+      writeJsonAtomic(join(out, 'manifest.json'), {
+        dits_version: DITS_VERSION,
+        command: 'search',
+        scenario: { name: scenario.name, file: scenarioFile.includes('/builtin/') ? `builtin:${scenario.name}` : scenarioFile, config: scenario },
+        tasks: source.description,
+        backend: backend.name,
+        policy: { name: policy.name, source: flags.policy, selections: policy.selections, rollouts: policy.rollouts, temperature: policy.temperature, params: policy.params },
+        seed: flags.seed,
+        task_seed: flags.taskSeed,
+        formats: flags.formats,
+      });
+      if (!flags.quiet) {
+        const s = summary;
+        process.stdout.write(
+          `${s.tasks} tasks  ${s.rollouts} rollouts  ${s.nodes} nodes  ${s.pairs} pairs  ${s.sftExamples} SFT examples  ` +
+            `M=${s.normalizer}  mean root Q ${s.meanRootValue.toFixed(4)}  wall ${((performance.now() - started) / 1000).toFixed(2)} s\nwrote ${out}\n`,
+        );
+      }
+    });
+}
