@@ -4,6 +4,7 @@
  * the run folder. Outputs follow task order, so a seed fixes them byte for byte.
  */
 import { join } from 'node:path';
+import type { InspectionEvent } from 'xstate';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
 import { prepareDialogue } from '../engine/dialogue.ts';
@@ -32,6 +33,8 @@ export interface SearchRunOptions {
   /** Fixed token normalizer M; by default estimated from 100 sampled dialogues (§2.1). */
   normalizer?: number;
   onTaskDone?: (done: number, pairs: number) => void;
+  /** XState inspection of every coordinator (actors/progress.ts); only for a live display. */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export interface SearchRunSummary {
@@ -126,6 +129,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     // The first tasks were prepared for the normalizer already.
     prepare: (batch) => opts.prepare(batch.filter((t) => !prepared.has(t))),
     onResult,
+    ...(opts.inspect ? { inspect: opts.inspect } : {}),
   });
   await trees.close();
   await pairsFile.close();

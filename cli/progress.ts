@@ -2,24 +2,28 @@
 import cliProgress from 'cli-progress';
 
 export interface Progress {
-  update(done: number, fields?: Record<string, string | number>): void;
+  /** `info` is a short free-form status shown after the bar. */
+  update(done: number, info?: string): void;
+  /** True when a bar is drawn (a terminal, not quiet): callers skip work that only feeds it. */
+  readonly active: boolean;
   stop(): void;
 }
 
 export function progressBar(label: string, total: number | undefined, quiet: boolean): Progress {
-  if (quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
+  if (quiet || !process.stderr.isTTY) return { update() {}, active: false, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} {bar} {value}${total ? '/{total}' : ''} | {eta_formatted} left | mean score {score}`,
+      format: `${label} {bar} {value}${total ? '/{total}' : ''} | {eta_formatted} left | {info}`,
       hideCursor: true,
       etaBuffer: 50,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total ?? 0, 0, { score: '-' });
+  bar.start(total ?? 0, 0, { info: '' });
   return {
-    update: (done, fields) => bar.update(done, fields),
+    update: (done, info) => bar.update(done, info === undefined ? {} : { info }),
+    active: true,
     stop: () => bar.stop(),
   };
 }

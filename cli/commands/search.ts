@@ -8,6 +8,7 @@ import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.t
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { runSearch } from '../../actors/run-search.ts';
+import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
 import { createBackend, BACKENDS } from '../backend.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
@@ -90,6 +91,11 @@ export function registerSearchCommand(program: Command): void {
       const { backend, prepare } = createBackend(flags.backend, scenario);
       const total = source.description.kind === 'generated' ? source.description.count : flags.limit;
       const progress = progressBar('search', total, flags.quiet ?? false);
+      let live: ProgressSnapshot = { tasks: 0, rollouts: 0, tokens: 0, rolloutsPerSecond: 0 };
+      let pairCount = 0;
+      const show = () =>
+        progress.update(live.tasks, `${live.rolloutsPerSecond.toFixed(0)} rollouts/s | ${live.tokens} tokens | ${pairCount} pairs`);
+      const inspector = progress.active ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
       let summary;
       try {
         summary = await runSearch(source.tasks, {
@@ -102,8 +108,10 @@ export function registerSearchCommand(program: Command): void {
           concurrency: flags.concurrency,
           formats: flags.formats,
           ...(flags.normalizer !== undefined ? { normalizer: flags.normalizer } : {}),
-          onTaskDone: (done, pairs) => progress.update(done, { score: `${pairs} pairs` }),
+          onTaskDone: (_done, pairs) => (pairCount = pairs),
+          ...(inspector ? { inspect: inspector.inspect } : {}),
         });
+        inspector?.flush();
       } finally {
         progress.stop();
       }

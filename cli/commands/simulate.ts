@@ -80,7 +80,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
       onTrajectory: (t) => writer.write(t),
       onProgress: (done, last) => {
         scoreSum += last.score;
-        progress.update(done, { score: (scoreSum / done).toFixed(3) });
+        progress.update(done, `mean ${scenario.metric} ${(scoreSum / done).toFixed(3)}`);
       },
     });
   } finally {
