@@ -1,0 +1,100 @@
+/**
+ * Influence probes (§3.2): from the warm state, one optimizer step on a group's pairs with a
+ * fresh optimizer, then V validation dialogues at T = 0; F_g is their mean metric and the
+ * group's influence is F_g - F(warm). Each probe is a pure function of (warm state, group), so
+ * probes may run in any order or all at once and give the same results.
+ */
+import { scoreAnswer } from '../../scenarios/metrics/index.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { Task } from '../../scenarios/task.ts';
+import { ERROR, LARGE, prepareDialogue, runDialogue } from '../dialogue.ts';
+import type { ModelBackend } from '../model.ts';
+import type { PreferenceExample, ProbeStepOptions, Trainer } from '../trainer.ts';
+import type { ProbeGroup } from './groups.ts';
+import { minMaxNormalize, pairInfluence } from './normalize.ts';
+
+/** The fixed validation tasks (§3.2 step 4): V tasks disjoint from the search tasks. */
+export interface ValidationSet {
+  scenario: Scenario;
+  tasks: readonly Task[];
+  /** Keys the context split and the (greedy) dialogues. */
+  seed: number;
+}
+
+export const DEFAULT_VALIDATION_SIZE = 20;
+
+/** F_val: the mean task metric of one greedy dialogue per validation task. */
+export async function validationMetric(backend: ModelBackend, set: ValidationSet): Promise<number> {
+  if (set.tasks.length === 0) throw new RangeError('the validation set is empty');
+  const scores = await Promise.all(
+    set.tasks.map(async (task) => {
+      const d = await runDialogue(prepareDialogue(set.scenario, task, set.seed), backend, {
+        seedKey: [set.seed, task.id, 'validation'],
+        temperature: 0,
+        mode: 'generate',
+      });
+      return d.finalAnswer === LARGE || d.finalAnswer === ERROR ? 0 : scoreAnswer(set.scenario.metric, d.finalAnswer, task.answers);
+    }),
+  );
+  return scores.reduce((s, x) => s + x, 0) / scores.length;
+}
+
+export interface GroupInfluence {
+  id: number;
+  members: number[];
+  /** F_g: the validation metric after the group's probe step. */
+  metric: number;
+  /** F_g - F(warm). */
+  influence: number;
+  /** Min-max normalised F_g over the iteration's groups, in [0, 1]. */
+  normalized: number;
+}
+
+export interface ProbeRun {
+  /** F(warm), the validation metric before any probe step. */
+  baseline: number;
+  groups: GroupInfluence[];
+  /** Normalised influence per candidate pair (its group's); NaN for a pair in no group. */
+  pairInfluence: number[];
+}
+
+export interface ProbeOptions<H> {
+  trainer: Trainer<H>;
+  /** θ*: the warm-started state every probe starts from. */
+  warm: H;
+  /** The frozen DPO reference (the SFT model). */
+  ref: H;
+  pairs: readonly PreferenceExample[];
+  groups: readonly ProbeGroup[];
+  step: ProbeStepOptions;
+  validation: ValidationSet;
+  /** Called as each probe finishes, in whatever order they finish (progress only). */
+  onProbe?: (g: { id: number; metric: number }) => void;
+}
+
+/** One probe: the group's step from the warm state, then the validation metric. */
+export async function probeGroup<H>(opts: ProbeOptions<H>, group: ProbeGroup): Promise<number> {
+  const batch = group.members.map((i) => opts.pairs[i] as PreferenceExample);
+  const stepped = await opts.trainer.probeStep(opts.warm, opts.ref, batch, opts.step);
+  return validationMetric(opts.trainer.backendFor(stepped), opts.validation);
+}
+
+export async function runProbes<H>(opts: ProbeOptions<H>): Promise<ProbeRun> {
+  const baseline = await validationMetric(opts.trainer.backendFor(opts.warm), opts.validation);
+  const metrics = await Promise.all(
+    opts.groups.map(async (g) => {
+      const metric = await probeGroup(opts, g);
+      opts.onProbe?.({ id: g.id, metric });
+      return metric;
+    }),
+  );
+  const normalized = minMaxNormalize(metrics);
+  const groups = opts.groups.map((g, i) => ({
+    id: g.id,
+    members: [...g.members],
+    metric: metrics[i] as number,
+    influence: (metrics[i] as number) - baseline,
+    normalized: normalized[i] as number,
+  }));
+  return { baseline, groups, pairInfluence: pairInfluence(opts.pairs.length, opts.groups, metrics) };
+}

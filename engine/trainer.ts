@@ -1,0 +1,41 @@
+/**
+ * The trainer interface: what the engine asks of whoever can change a model. The simulated
+ * model trains itself (engine/sim/trainer.ts); a real model will be trained by an external
+ * command or HTTP hook that writes a LoRA adapter the inference server loads.
+ * A handle names a model state; handles are values, never mutated.
+ */
+import type { ChatMessage, ModelBackend } from './model.ts';
+
+/** A preference pair as a trainer consumes it: the prompt messages, the speaker, both continuations. */
+export interface PreferenceExample {
+  messages: ChatMessage[];
+  speaker: string;
+  chosen: string;
+  rejected: string;
+}
+
+export interface WarmStartOptions {
+  /** Optimizer steps (the reference's checkpoint-50). */
+  steps: number;
+  /** Pairs per step (the reference: batch 1 x gradient accumulation 8). */
+  batchSize: number;
+  lr: number;
+  beta: number;
+  /** Orders the pool into batches. */
+  seed: number;
+}
+
+export interface ProbeStepOptions {
+  optimizer: 'adamw' | 'sgd';
+  lr: number;
+  beta: number;
+}
+
+export interface Trainer<H> {
+  /** DPO warm-up on the whole candidate pool from `start`, with `start` as the frozen reference (§3.2 step 1). */
+  warmStart(start: H, pairs: readonly PreferenceExample[], opts: WarmStartOptions): Promise<H>;
+  /** Exactly one optimizer step on `pairs` from `from`, with a fresh optimizer and `ref` frozen (§3.2 step 3). */
+  probeStep(from: H, ref: H, pairs: readonly PreferenceExample[], opts: ProbeStepOptions): Promise<H>;
+  /** A backend that samples from the model state `handle`. */
+  backendFor(handle: H): ModelBackend;
+}
