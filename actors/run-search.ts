@@ -22,7 +22,10 @@ import { searchTasks, type TaskSearchResult } from './pool.ts';
 
 export interface SearchRunOptions {
   scenario: Scenario;
+  /** The model searched with. */
   backend: ModelBackend;
+  /** The initial model, which scores readability (§2.1); default: `backend`. */
+  initial?: ModelBackend;
   /** Called with each batch of tasks before they are searched (the simulated model indexes them). */
   prepare: (tasks: readonly Task[]) => void;
   policy: SearchPolicy;
@@ -85,7 +88,7 @@ function pairRecord(p: PreferencePair) {
 export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptions): Promise<SearchRunSummary> {
   const { scenario, backend, policy, seed } = opts;
   const agentNames = scenario.agents.map((a) => a.name);
-  const scorer = new DialogueScorer(scenario, backend);
+  const scorer = new DialogueScorer(scenario, opts.initial ?? backend);
   const { head, all } = await peek(tasks, NORMALIZER_DIALOGUES);
   if (head.length === 0) throw new RangeError('no tasks to search: the task source is empty');
   opts.prepare(head);

@@ -4,6 +4,7 @@ import { registerScenarioCommands } from './commands/scenario.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerSearchCommand } from './commands/search.ts';
 import { registerTreeCommands } from './commands/tree.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { EXIT_OK, exitCodeFor, reportError } from './exit.ts';
 import { closeMathWorkers } from '../scenarios/metrics/index.ts';
 import { DITS_VERSION } from './version.ts';
@@ -18,6 +19,7 @@ function buildProgram(): Command {
   registerSimulateCommand(program);
   registerSearchCommand(program);
   registerTreeCommands(program);
+  registerRunCommand(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
     c.commands.forEach(override);

@@ -14,8 +14,20 @@ export interface PreferenceExample {
   rejected: string;
 }
 
-export interface WarmStartOptions {
-  /** Optimizer steps (the reference's checkpoint-50). */
+/** One SFT target: an agent's utterance after the messages it saw (§2.2: only the agent's own turns). */
+export interface SftTarget {
+  messages: ChatMessage[];
+  speaker: string;
+  text: string;
+}
+
+export interface SftOptions {
+  lr: number;
+  epochs: number;
+}
+
+export interface DpoOptions {
+  /** Optimizer steps (the warm start: the reference's checkpoint-50). */
   steps: number;
   /** Pairs per step (the reference: batch 1 x gradient accumulation 8). */
   batchSize: number;
@@ -32,8 +44,13 @@ export interface ProbeStepOptions {
 }
 
 export interface Trainer<H> {
-  /** DPO warm-up on the whole candidate pool from `start`, with `start` as the frozen reference (§3.2 step 1). */
-  warmStart(start: H, pairs: readonly PreferenceExample[], opts: WarmStartOptions): Promise<H>;
+  /** Supervised fine-tuning from `start` (§2.2). */
+  sft(start: H, targets: readonly SftTarget[], opts: SftOptions): Promise<H>;
+  /**
+   * DPO from `start` with `start` as the frozen reference: the warm-up on the whole candidate
+   * pool (§3.2 step 1) and the iteration's final DPO on the selected pairs (§3.4 step 6).
+   */
+  dpo(start: H, pairs: readonly PreferenceExample[], opts: DpoOptions): Promise<H>;
   /** Exactly one optimizer step on `pairs` from `from`, with a fresh optimizer and `ref` frozen (§3.2 step 3). */
   probeStep(from: H, ref: H, pairs: readonly PreferenceExample[], opts: ProbeStepOptions): Promise<H>;
   /** A backend that samples from the model state `handle`. */

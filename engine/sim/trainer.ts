@@ -1,16 +1,20 @@
 /** The simulated model's trainer: native AdamW/SGD DPO steps on its parameters. */
 import type { ModelBackend } from '../model.ts';
 import { Rng } from '../rng.ts';
-import type { PreferenceExample, ProbeStepOptions, Trainer, WarmStartOptions } from '../trainer.ts';
+import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget, Trainer } from '../trainer.ts';
 import { SimBackend } from './backend.ts';
 import type { SimParams } from './params.ts';
-import { dpoStep, type AdamState } from './train.ts';
+import { dpoStep, sftStep, type AdamState } from './train.ts';
 import type { SimWorld } from './world.ts';
 
 export class SimTrainer implements Trainer<SimParams> {
   constructor(private readonly world: SimWorld) {}
 
-  async warmStart(start: SimParams, pairs: readonly PreferenceExample[], opts: WarmStartOptions): Promise<SimParams> {
+  async sft(start: SimParams, targets: readonly SftTarget[], opts: SftOptions): Promise<SimParams> {
+    return sftStep(this.world, start, targets, opts);
+  }
+
+  async dpo(start: SimParams, pairs: readonly PreferenceExample[], opts: DpoOptions): Promise<SimParams> {
     if (pairs.length === 0) return start;
     // Batches walk a seeded permutation of the pool, reshuffled each pass, as a data loader would.
     let order: number[] = [];
@@ -19,7 +23,7 @@ export class SimTrainer implements Trainer<SimParams> {
     for (let step = 0; step < opts.steps; step++) {
       const batch: PreferenceExample[] = [];
       while (batch.length < Math.min(opts.batchSize, pairs.length)) {
-        if (order.length === 0) order = Rng.keyed(opts.seed, 'warm-start', step).shuffle(pairs.map((_, i) => i));
+        if (order.length === 0) order = Rng.keyed(opts.seed, 'dpo-batches', step).shuffle(pairs.map((_, i) => i));
         batch.push(pairs[order.shift() as number] as PreferenceExample);
       }
       const r = dpoStep(this.world, params, start, batch, { beta: opts.beta, lr: opts.lr, optimizer: 'adamw', ...(adamState ? { adamState } : {}) });

@@ -45,7 +45,7 @@ beforeAll(async () => {
       }
     },
   });
-  warm = await trainer.warmStart(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, beta: 0.5, seed: 1 });
+  warm = await trainer.dpo(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, beta: 0.5, seed: 1 });
 });
 
 const options = (groups: ReturnType<typeof probeGroups>): ProbeOptions<SimParams> => ({

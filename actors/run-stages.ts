@@ -1,0 +1,280 @@
+/**
+ * The stages of one DITS iteration (§3.4) on the simulated model, each a function from the
+ * run folder's earlier outputs to its own outputs, written before it returns: SFT data with the
+ * previous model, SFT from the base, search with the SFT model, warm start, probes, selection,
+ * DPO from the SFT model, evaluation. A stage reads everything it needs from files, so a resumed
+ * run continues exactly where an unbroken one would be.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Scenario } from '../scenarios/schema.ts';
+import type { Task } from '../scenarios/task.ts';
+import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.ts';
+import type { SftExample } from '../engine/examples.ts';
+import { JsonlWriter, writeJsonAtomic } from '../engine/files.ts';
+import { probeGroups } from '../engine/influence/groups.ts';
+import { runProbes } from '../engine/influence/probe.ts';
+import { selectPairs, type SelectionMode } from '../engine/influence/selection.ts';
+import { metered, Meter, type MeterName, type MeterReading } from '../engine/budget.ts';
+import type { ModelBackend } from '../engine/model.ts';
+import { DialogueScorer } from '../engine/scoring.ts';
+import { optimaPolicy } from '../engine/search/policies/optima.ts';
+import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
+import { SimBackend } from '../engine/sim/backend.ts';
+import { parseParams, serializeParams, type SimParams } from '../engine/sim/params.ts';
+import { SimTrainer } from '../engine/sim/trainer.ts';
+import type { SimWorld } from '../engine/sim/world.ts';
+import type { PreferenceExample, SftTarget } from '../engine/trainer.ts';
+import { scoreAnswer } from '../scenarios/metrics/index.ts';
+import { runSearch } from './run-search.ts';
+
+export const STAGES = ['sft-data', 'sft', 'search', 'warm', 'probes', 'select', 'dpo', 'eval'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Everything a run is configured with; written to the manifest and read back on resume. */
+export interface RunConfig {
+  scenario: Scenario;
+  seed: number;
+  iterations: number;
+  sftTasks: number;
+  sftSamples: number;
+  searchTasks: number;
+  validationTasks: number;
+  testTasks: number;
+  groupSize: number;
+  selection: { mode: SelectionMode; alpha: number; gamma: number };
+  /** Learning rates and steps in the simulated model's units (docs/simulated-model.md). */
+  training: { sftLr: number; sftEpochs: number; warmSteps: number; dpoLr: number; batchSize: number; probeLr: number; probeOptimizer: 'adamw' | 'sgd' };
+}
+
+export interface RunTasks {
+  validation: Task[];
+  test: Task[];
+  sft: (iteration: number) => Task[];
+  search: (iteration: number) => Task[];
+}
+
+/** One slice of a task pool: validation first, then test, then each iteration's SFT and search tasks. */
+export function allocateTasks(pool: readonly Task[], c: RunConfig): RunTasks {
+  const need = c.validationTasks + c.testTasks + c.iterations * (c.sftTasks + c.searchTasks);
+  if (pool.length < need) throw new RangeError(`the run needs ${need} tasks, the source has ${pool.length}`);
+  const at = (from: number, n: number) => pool.slice(from, from + n);
+  const base = c.validationTasks + c.testTasks;
+  const per = c.sftTasks + c.searchTasks;
+  return {
+    validation: at(0, c.validationTasks),
+    test: at(c.validationTasks, c.testTasks),
+    sft: (t) => at(base + t * per, c.sftTasks),
+    search: (t) => at(base + t * per + c.sftTasks, c.searchTasks),
+  };
+}
+
+export interface RunEnv {
+  out: string;
+  config: RunConfig;
+  tasks: RunTasks;
+  world: SimWorld;
+  trainer: SimTrainer;
+  /** The initial model: scores readability, and is M(-1) (§3.4). */
+  base: SimParams;
+  meters: Record<MeterName, Meter>;
+}
+
+export const iterDir = (env: RunEnv, t: number) => join(env.out, `iter-${t}`);
+
+function saveParams(file: string, p: SimParams): void {
+  writeJsonAtomic(file, serializeParams(p));
+}
+
+function loadParams(file: string): SimParams {
+  return parseParams(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+const readJsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+/** The model an iteration starts from: the previous iteration's DPO model, the base at t = 0. */
+function previousModel(env: RunEnv, t: number): SimParams {
+  return t === 0 ? env.base : loadParams(join(iterDir(env, t - 1), 'model.params.json'));
+}
+
+function backend(env: RunEnv, params: SimParams, meter: MeterName): ModelBackend {
+  return metered(new SimBackend(env.world, params), env.meters[meter]);
+}
+
+/** §2.2: N samples per task with the previous model at T = 0.7, the best per task, ranked and filtered. */
+async function sftData(env: RunEnv, t: number): Promise<void> {
+  const { scenario, seed, sftSamples } = env.config;
+  const model = backend(env, previousModel(env, t), 'sft');
+  const scorer = new DialogueScorer(scenario, new SimBackend(env.world, env.base));
+  const candidates: SftCandidate[] = [];
+  for (const task of env.tasks.sft(t)) {
+    const setup = prepareDialogue(scenario, task, seed);
+    const samples = await Promise.all(
+      Array.from({ length: sftSamples }, async (_, k) => {
+        const dialogue = await runDialogue(setup, model, { seedKey: [seed, task.id, 'sft', t, k], temperature: 0.7, mode: 'generate' });
+        return { dialogue, scored: await scorer.score(task, dialogue) };
+      }),
+    );
+    const c = sftCandidate(scorer, { task, systemPrompts: setup.systemPrompts, samples });
+    if (c) candidates.push(c);
+  }
+  const examples = selectSftExamples(scenario, candidates, defaultSftSelection(scenario));
+  const w = new JsonlWriter(join(iterDir(env, t), 'sft-data.jsonl'));
+  for (const e of examples) await w.write(e);
+  await w.close();
+}
+
+/** An SFT example's trained turns as targets: each utterance after the messages before it. */
+export function sftTargets(e: SftExample): SftTarget[] {
+  return e.messages.flatMap((m, i) => (e.trained[i] ? [{ messages: e.messages.slice(0, i), speaker: e.agent, text: m.content }] : []));
+}
+
+/** §3.4 step 1: SFT always from the base model. */
+async function sft(env: RunEnv, t: number): Promise<void> {
+  const examples = readJsonl(join(iterDir(env, t), 'sft-data.jsonl')) as SftExample[];
+  const { sftLr, sftEpochs } = env.config.training;
+  const params = await env.trainer.sft(env.base, examples.flatMap(sftTargets), { lr: sftLr, epochs: sftEpochs });
+  saveParams(join(iterDir(env, t), 'sft.params.json'), params);
+}
+
+/** §3.4 step 2: Optima's search with the SFT model; pairs with their Q. */
+async function search(env: RunEnv, t: number): Promise<void> {
+  const { scenario, seed } = env.config;
+  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  async function* tasks() {
+    yield* env.tasks.search(t);
+  }
+  await runSearch(tasks(), {
+    scenario,
+    backend: backend(env, sftModel, 'q'),
+    initial: new SimBackend(env.world, env.base),
+    prepare: () => {},
+    policy: optimaPolicy(),
+    seed: seed + t,
+    out: join(iterDir(env, t), 'search'),
+    concurrency: 8,
+    formats: [],
+  });
+}
+
+interface PairLine {
+  prompt: PreferenceExample['messages'];
+  speaker: string;
+  chosen: string;
+  rejected: string;
+  chosen_value: number;
+}
+
+function candidatePool(env: RunEnv, t: number): PairLine[] {
+  return readJsonl(join(iterDir(env, t), 'search', 'pairs.jsonl')) as PairLine[];
+}
+
+const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
+
+/** §3.2 step 1: a short DPO warm-up on the whole pool from the SFT model. */
+async function warm(env: RunEnv, t: number): Promise<void> {
+  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  const { warmSteps, dpoLr, batchSize } = env.config.training;
+  const params = await env.trainer.dpo(sftModel, candidatePool(env, t).map(asExample), {
+    steps: warmSteps,
+    batchSize,
+    lr: dpoLr,
+    beta: env.config.scenario.reward.dpoBeta,
+    seed: env.config.seed + t,
+  });
+  saveParams(join(iterDir(env, t), 'warm.params.json'), params);
+}
+
+/** §3.2 steps 2-5: one probe per group, V greedy validation dialogues each. */
+async function probes(env: RunEnv, t: number): Promise<void> {
+  const { scenario, seed, groupSize, training } = env.config;
+  const pool = candidatePool(env, t);
+  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  const warmModel = loadParams(join(iterDir(env, t), 'warm.params.json'));
+  const meter = env.meters.influence;
+  const trainer = {
+    sft: env.trainer.sft.bind(env.trainer),
+    dpo: env.trainer.dpo.bind(env.trainer),
+    probeStep: env.trainer.probeStep.bind(env.trainer),
+    backendFor: (p: SimParams) => metered(env.trainer.backendFor(p), meter),
+  };
+  const run = await runProbes({
+    trainer,
+    warm: warmModel,
+    ref: sftModel,
+    pairs: pool.map(asExample),
+    groups: probeGroups(pool.length, { size: groupSize, seed: seed + t }),
+    step: { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta },
+    validation: { scenario, tasks: env.tasks.validation, seed },
+  });
+  writeJsonAtomic(join(iterDir(env, t), 'influence.json'), run);
+}
+
+/** §3.3: H = Ĩ + γQ, the top α. */
+async function select(env: RunEnv, t: number): Promise<void> {
+  const pool = candidatePool(env, t);
+  const influence = (JSON.parse(readFileSync(join(iterDir(env, t), 'influence.json'), 'utf8')) as { pairInfluence: (number | null)[] }).pairInfluence;
+  const { mode, alpha, gamma } = env.config.selection;
+  const kept = selectPairs(
+    pool.map((p, i) => ({ q: p.chosen_value, influence: influence[i] ?? Number.NaN })),
+    { mode, alpha, gamma, seed: env.config.seed + t },
+  );
+  const w = new JsonlWriter(join(iterDir(env, t), 'selected.jsonl'));
+  for (const i of kept) await w.write({ index: i, influence: influence[i] ?? null, ...pool[i] });
+  await w.close();
+}
+
+/** §3.4 step 6: DPO from the SFT model on the selected pairs gives M_t. */
+async function dpo(env: RunEnv, t: number): Promise<void> {
+  const selected = readJsonl(join(iterDir(env, t), 'selected.jsonl')) as PairLine[];
+  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  const { dpoLr, batchSize } = env.config.training;
+  const params = await env.trainer.dpo(sftModel, selected.map(asExample), {
+    steps: Math.ceil(selected.length / batchSize),
+    batchSize,
+    lr: dpoLr,
+    beta: env.config.scenario.reward.dpoBeta,
+    seed: env.config.seed + t,
+  });
+  saveParams(join(iterDir(env, t), 'model.params.json'), params);
+}
+
+export interface EvalResult {
+  metric: number;
+  meanTokens: number;
+  tasks: number;
+}
+
+/** T = 0, one dialogue per test task: mean metric and mean tokens. */
+async function evaluate(env: RunEnv, t: number): Promise<void> {
+  const { scenario, seed } = env.config;
+  const model = backend(env, loadParams(join(iterDir(env, t), 'model.params.json')), 'eval');
+  const results = await Promise.all(
+    env.tasks.test.map(async (task) => {
+      const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });
+      const score = d.finalAnswer === LARGE || d.finalAnswer === ERROR ? 0 : await scoreAnswer(scenario.metric, d.finalAnswer, task.answers);
+      return { score, tokens: d.tokenCount };
+    }),
+  );
+  const n = results.length;
+  const result: EvalResult = { metric: results.reduce((s, r) => s + r.score, 0) / n, meanTokens: results.reduce((s, r) => s + r.tokens, 0) / n, tasks: n };
+  writeJsonAtomic(join(iterDir(env, t), 'eval.json'), result);
+  // Cumulative meter readings after the iteration: per-iteration spend is the difference.
+  writeJsonAtomic(join(iterDir(env, t), 'meters.json'), meterReadings(env));
+}
+
+export const STAGE_FUNCTIONS: Record<Stage, (env: RunEnv, t: number) => Promise<void>> = {
+  'sft-data': sftData,
+  sft,
+  search,
+  warm,
+  probes,
+  select,
+  dpo,
+  eval: evaluate,
+};
+
+export function meterReadings(env: RunEnv): Record<MeterName, MeterReading> {
+  return Object.fromEntries(Object.entries(env.meters).map(([k, m]) => [k, m.reading()])) as Record<MeterName, MeterReading>;
+}
+

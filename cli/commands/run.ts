@@ -1,0 +1,173 @@
+/** `dits run`: the iterative DITS loop on the simulated model, resumable stage by stage. */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { InputError } from '../../scenarios/errors.ts';
+import type { Task } from '../../scenarios/task.ts';
+import { writeJsonAtomic } from '../../engine/files.ts';
+import { SELECTION_MODES, type SelectionMode } from '../../engine/influence/selection.ts';
+import type { MeterName, MeterReading } from '../../engine/budget.ts';
+import { defaultParams } from '../../engine/sim/params.ts';
+import { SimTrainer } from '../../engine/sim/trainer.ts';
+import { createSimWorld } from '../../engine/sim/world.ts';
+import { iterationReport, readProgress, restoreMeters, runPipeline } from '../../actors/run-pipeline.ts';
+import { allocateTasks, iterDir, STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
+import { floatOption, intOption } from '../options.ts';
+import { openTaskSource } from '../task-source.ts';
+import { DITS_VERSION } from '../version.ts';
+
+interface RunFlags {
+  scenario: string;
+  tasks?: string;
+  format?: string;
+  map?: string;
+  taskSeed: number;
+  seed: number;
+  iterations: number;
+  sftTasks: number;
+  sftSamples: number;
+  searchTasks: number;
+  validation: number;
+  testTasks: number;
+  groupSize: number;
+  selection: SelectionMode;
+  alpha: number;
+  gamma: number;
+  out?: string;
+  resume?: string;
+  maxStages?: number;
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+function selectionMode(value: string): SelectionMode {
+  if (!(SELECTION_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${SELECTION_MODES.join(', ')}`);
+  return value as SelectionMode;
+}
+
+function configFrom(flags: RunFlags): RunConfig {
+  return {
+    scenario: resolveScenario(flags.scenario).scenario,
+    seed: flags.seed,
+    iterations: flags.iterations,
+    sftTasks: flags.sftTasks,
+    sftSamples: flags.sftSamples,
+    searchTasks: flags.searchTasks,
+    validationTasks: flags.validation,
+    testTasks: flags.testTasks,
+    groupSize: flags.groupSize,
+    selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
+    training: { sftLr: 1, sftEpochs: 100, warmSteps: 50, dpoLr: 0.05, batchSize: 8, probeLr: 0.2, probeOptimizer: 'adamw' },
+  };
+}
+
+interface Manifest {
+  dits_version: string;
+  command: 'run';
+  config: RunConfig;
+  tasks: { file?: string; format?: string; map?: string; task_seed: number };
+}
+
+async function taskPool(config: RunConfig, source: Manifest['tasks']): Promise<Task[]> {
+  const need = config.validationTasks + config.testTasks + config.iterations * (config.sftTasks + config.searchTasks);
+  const flags = source.file !== undefined ? { tasks: source.file, format: source.format, map: source.map, limit: need } : { generate: need };
+  const pool: Task[] = [];
+  for await (const t of openTaskSource(config.scenario, flags, source.task_seed, () => {}).tasks) pool.push(t);
+  return pool;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function spend(after: Record<MeterName, MeterReading>, before: Record<MeterName, MeterReading> | undefined, m: MeterName): string {
+  const calls = after[m].calls - (before?.[m].calls ?? 0);
+  const tokens = after[m].tokens - (before?.[m].tokens ?? 0);
+  return `${fmt(calls)} calls / ${fmt(tokens)} tokens`;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('the DITS loop (§3.4): per iteration SFT data, SFT, search, warm start, influence probes, selection, DPO, evaluation')
+    .option('--scenario <name|file>', 'built-in scenario name or scenario file', 'hotpotqa')
+    .option('--tasks <file>', 'dataset file (default: generated tasks)')
+    .option('--format <format>', 'dataset format (default: the scenario\'s)')
+    .option('--map <spec>', 'field mapping for --format jsonl')
+    .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
+    .option('--seed <n>', 'run seed', intOption(0, 2 ** 32 - 1), 0)
+    .option('--iterations <n>', 'iterations T', intOption(1, 100), 2)
+    .option('--sft-tasks <n>', 'tasks sampled for SFT data per iteration', intOption(1), 100)
+    .option('--sft-samples <n>', 'dialogues sampled per SFT task (§2.2)', intOption(1, 100), 10)
+    .option('--search-tasks <n>', 'tasks searched per iteration', intOption(1), 100)
+    .option('--validation <n>', 'validation tasks V of every probe (§3.2)', intOption(1), 20)
+    .option('--test-tasks <n>', 'test tasks evaluated after each iteration', intOption(1), 100)
+    .option('--group-size <n>', 'pairs per influence probe (1 = per-pair influence)', intOption(1), 5)
+    .option('--selection <mode>', `pair selection: ${SELECTION_MODES.join(', ')}`, selectionMode, 'mix')
+    .option('--alpha <a>', 'fraction of pairs kept', floatOption(0, 1), 0.5)
+    .option('--gamma <g>', 'weight of Q in H = influence + gamma * Q', floatOption(0, 100), 1)
+    .option('--out <dir>', 'run folder (default: runs/run-<scenario>-seed<seed>)')
+    .option('--resume <dir>', 'continue the run in this folder from its first unfinished stage (its manifest gives the settings)')
+    .option('--max-stages <n>', `run at most n stages now (${STAGES.length} per iteration: ${STAGES.join(', ')}), then stop cleanly; --resume continues`, intOption(1))
+    .option('--overwrite', 'delete what the --out folder holds and start afresh')
+    .option('--quiet', 'print nothing but errors')
+    .action(async (flags: RunFlags) => {
+      let manifest: Manifest;
+      let out: string;
+      if (flags.resume !== undefined) {
+        out = flags.resume;
+        const file = join(out, 'manifest.json');
+        if (!existsSync(file)) throw new InputError(`${out}: no manifest.json, so there is no run to resume`);
+        manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+      } else {
+        const config = configFrom(flags);
+        out = flags.out ?? join('runs', `run-${config.scenario.name}-seed${flags.seed}`);
+        if (flags.overwrite) rmSync(out, { recursive: true, force: true });
+        if (existsSync(join(out, 'progress.json'))) throw new InputError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);
+        manifest = {
+          dits_version: DITS_VERSION,
+          command: 'run',
+          config,
+          tasks: { ...(flags.tasks !== undefined ? { file: flags.tasks, format: flags.format, map: flags.map } : {}), task_seed: flags.taskSeed },
+        };
+        mkdirSync(out, { recursive: true });
+        writeJsonAtomic(join(out, 'manifest.json'), manifest);
+      }
+      const { config } = manifest;
+      const pool = await taskPool(config, manifest.tasks);
+      const world = createSimWorld(config.scenario, pool);
+      const progress = readProgress(out);
+      const env: RunEnv = {
+        out,
+        config,
+        tasks: allocateTasks(pool, config),
+        world,
+        trainer: new SimTrainer(world),
+        base: defaultParams(),
+        meters: restoreMeters(progress),
+      };
+      const say = (s: string) => flags.quiet || process.stdout.write(s);
+      if (progress) say(`resuming ${out} after ${progress.completed.length} of ${config.iterations * STAGES.length} stages\n`);
+      const started = performance.now();
+      const complete = await runPipeline(env, progress, { ...(flags.maxStages !== undefined ? { maxStages: flags.maxStages } : {}), onStage: (mark) => {
+        if (mark.stage !== 'eval') return;
+        const t = mark.iteration;
+        const before = t > 0 ? (JSON.parse(readFileSync(join(iterDir(env, t - 1), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>) : undefined;
+        const after = JSON.parse(readFileSync(join(iterDir(env, t), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>;
+        const r = iterationReport(env, t, after);
+        say(
+          `iteration ${t}: test ${config.scenario.metric} ${r.eval.metric.toFixed(4)}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
+            `pairs kept ${r.pairsKept}/${r.pairsCandidate}  Q budget ${spend(after, before, 'q')}  influence budget ${spend(after, before, 'influence')}\n`,
+        );
+      } });
+      if (!complete) {
+        say(`stopped after ${readProgress(out)?.completed.length ?? 0} of ${config.iterations * STAGES.length} stages; continue with: dits run --resume ${out}\n`);
+        return;
+      }
+      const iterations = Array.from({ length: config.iterations }, (_, t) =>
+        iterationReport(env, t, JSON.parse(readFileSync(join(iterDir(env, t), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>),
+      );
+      writeJsonAtomic(join(out, 'metrics.json'), { iterations });
+      say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; wrote ${out}\n`);
+    });
+}

@@ -1,0 +1,59 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dits, tempDir } from './helpers.ts';
+
+function files(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = readFileSync(p).toString('base64');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const SMALL = ['--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16', '--validation', '8', '--test-tasks', '20', '--quiet'];
+
+describe('dits run', () => {
+  const dir = tempDir();
+  const whole = join(dir, 'whole');
+
+  it('runs the iterations and writes every stage\'s outputs and per-iteration metrics', () => {
+    const r = dits(['run', '--out', whole, '--iterations', '2', ...SMALL]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const t of [0, 1]) {
+      for (const f of ['sft-data.jsonl', 'sft.params.json', 'search/pairs.jsonl', 'warm.params.json', 'influence.json', 'selected.jsonl', 'model.params.json', 'eval.json', 'meters.json']) {
+        expect(existsSync(join(whole, `iter-${t}`, f)), `iter-${t}/${f}`).toBe(true);
+      }
+    }
+    const metrics = JSON.parse(readFileSync(join(whole, 'metrics.json'), 'utf8'));
+    expect(metrics.iterations).toHaveLength(2);
+    const [m0, m1] = metrics.iterations;
+    expect(m0.pairsKept).toBe(Math.floor(m0.pairsCandidate / 2));
+    expect(m0.meters.q.calls).toBeGreaterThan(0);
+    expect(m0.meters.influence.calls).toBeGreaterThan(0);
+    expect(m1.meters.q.calls).toBeGreaterThan(m0.meters.q.calls);
+    expect(m0.eval.tasks).toBe(20);
+  });
+
+  it('continues a stopped run with --resume and ends with the same files as an unbroken run', () => {
+    const broken = join(dir, 'broken');
+    const first = dits(['run', '--out', broken, '--iterations', '2', ...SMALL, '--max-stages', '3']);
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(broken, 'progress.json'), 'utf8')).completed).toHaveLength(3);
+    expect(dits(['run', '--resume', broken, '--max-stages', '7', '--quiet']).status).toBe(0);
+    expect(dits(['run', '--resume', broken, '--quiet']).status).toBe(0);
+    expect(files(broken)).toEqual(files(whole));
+  });
+
+  it('refuses to start over an existing run without --resume or --overwrite', () => {
+    const r = dits(['run', '--out', whole, '--iterations', '2', ...SMALL]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--resume');
+    expect(dits(['run', '--resume', join(dir, 'nothing-here')]).status).toBe(2);
+  });
+});
