@@ -1,4 +1,6 @@
 /** Where a command's tasks come from: a dataset file (`--tasks`) or the seeded generator (`--generate`). */
+import type { Command } from 'commander';
+import { intOption } from './options.ts';
 import { InputError } from '../scenarios/errors.ts';
 import { loadTasks, parseFieldMapping, type DatasetError } from '../scenarios/datasets/index.ts';
 import type { Scenario } from '../scenarios/schema.ts';
@@ -13,6 +15,19 @@ export interface TaskSourceFlags {
   limit?: number;
   offset?: number;
   skipBadRows?: boolean;
+}
+
+/** The task-source flags shared by `simulate`, `search` and `scenario show`. */
+export function addTaskSourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--tasks <file>', "dataset file, read as the scenario's dataset format unless --format says otherwise")
+    .option('--format <format>', 'dataset format: gsm8k, math, mmlu, arc, hotpotqa, 2wiki, triviaqa, cbt, jsonl')
+    .option('--map <spec>', 'field mapping for --format jsonl, e.g. question=q,answers=gold,id=uid')
+    .option('--generate <n>', 'use n tasks from the seeded generator instead of a file (default when --tasks is absent: 20)', intOption(1))
+    .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
+    .option('--limit <n>', 'use at most n tasks', intOption(1))
+    .option('--offset <n>', 'skip the first n tasks', intOption(0))
+    .option('--skip-bad-rows', 'report bad dataset rows on stderr and go on, instead of stopping at the first');
 }
 
 export interface TaskSource {

@@ -18,8 +18,8 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Appends binary records (msgpack buffers) to `<file>.partial`; `close()` renames it to `file`. */
-export class RecordLogWriter {
+/** Appends chunks to `<file>.partial`; `close()` renames it to `file`, so the final name only ever holds a whole file. */
+export class AppendLog {
   private readonly stream: WriteStream;
   private readonly partial: string;
 
@@ -29,8 +29,8 @@ export class RecordLogWriter {
     this.stream = createWriteStream(this.partial, { flags: 'w' });
   }
 
-  async write(record: Uint8Array): Promise<void> {
-    if (!this.stream.write(record)) await once(this.stream, 'drain');
+  async append(chunk: string | Uint8Array): Promise<void> {
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
   }
 
   async close(): Promise<void> {
@@ -39,23 +39,16 @@ export class RecordLogWriter {
   }
 }
 
-/** Appends one JSON value per line to `<file>.partial`; `close()` renames it to `file`. */
-export class JsonlWriter {
-  private readonly stream: WriteStream;
-  private readonly partial: string;
-
-  constructor(private readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.partial = `${file}.partial`;
-    this.stream = createWriteStream(this.partial, { flags: 'w' });
+/** Binary records (msgpack buffers), one after another. */
+export class RecordLogWriter extends AppendLog {
+  write(record: Uint8Array): Promise<void> {
+    return this.append(record);
   }
+}
 
-  async write(value: unknown): Promise<void> {
-    if (!this.stream.write(`${JSON.stringify(value)}\n`)) await once(this.stream, 'drain');
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    renameSync(this.partial, this.file);
+/** One JSON value per line. */
+export class JsonlWriter extends AppendLog {
+  write(value: unknown): Promise<void> {
+    return this.append(`${JSON.stringify(value)}\n`);
   }
 }

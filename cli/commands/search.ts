@@ -12,7 +12,7 @@ import { progressInspector, type ProgressSnapshot } from '../../actors/progress.
 import { createBackend, BACKENDS } from '../backend.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
-import { openTaskSource, type TaskSourceFlags } from '../task-source.ts';
+import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
 import { DITS_VERSION } from '../version.ts';
 
 interface SearchFlags extends TaskSourceFlags {
@@ -50,18 +50,11 @@ function formatList(value: string): TrainerFormat[] {
 }
 
 export function registerSearchCommand(program: Command): void {
-  program
+  const cmd = program
     .command('search')
     .description('search a tree per task; write trees.msgpack, pairs.jsonl, datasets/<trainer>/, summary.json and manifest.json')
-    .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file')
-    .option('--tasks <file>', 'dataset file (default: generated tasks)')
-    .option('--format <format>', 'dataset format (default: the scenario\'s)')
-    .option('--map <spec>', 'field mapping for --format jsonl')
-    .option('--generate <n>', 'n tasks from the seeded generator (default when --tasks is absent: 20)', intOption(1))
-    .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
-    .option('--limit <n>', 'use at most n tasks', intOption(1))
-    .option('--offset <n>', 'skip the first n tasks', intOption(0))
-    .option('--skip-bad-rows', 'report bad dataset rows and go on')
+    .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file');
+  addTaskSourceOptions(cmd)
     .option('--policy <name|file>', `search policy: ${Object.keys(BUILTIN_POLICIES).join(', ')}, or a .ts/.js file exporting one`, 'optima')
     .option('--selections <n>', 'selections per task (policy default: 8)', intOption(1))
     .option('--rollouts <n>', 'rollouts per selection (policy default: 3)', intOption(1))

@@ -7,7 +7,7 @@ import { JsonlWriter, writeJsonAtomic } from '../../engine/files.ts';
 import { simulate } from '../../engine/simulate.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
-import { openTaskSource } from '../task-source.ts';
+import { addTaskSourceOptions, openTaskSource } from '../task-source.ts';
 import { createBackend, BACKENDS } from '../backend.ts';
 import { DITS_VERSION } from '../version.ts';
 
@@ -31,18 +31,11 @@ interface SimulateFlags {
 }
 
 export function registerSimulateCommand(program: Command): void {
-  program
+  const cmd = program
     .command('simulate')
     .description('run one dialogue per task with a backend; write trajectories.jsonl, summary.json and manifest.json')
-    .requiredOption('--scenario <name|file>', 'built-in scenario name (see `dits scenario list`) or scenario file')
-    .option('--tasks <file>', 'dataset file, read as the scenario\'s dataset format unless --format says otherwise')
-    .option('--format <format>', 'dataset format: gsm8k, math, mmlu, arc, hotpotqa, 2wiki, triviaqa, cbt, jsonl')
-    .option('--map <spec>', 'field mapping for --format jsonl, e.g. question=q,answers=gold,id=uid')
-    .option('--generate <n>', 'use n tasks from the seeded generator instead of a file (default when --tasks is absent: 20)', intOption(1))
-    .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
-    .option('--limit <n>', 'use at most n tasks', intOption(1))
-    .option('--offset <n>', 'skip the first n tasks', intOption(0))
-    .option('--skip-bad-rows', 'report bad dataset rows on stderr and go on, instead of stopping at the first')
+    .requiredOption('--scenario <name|file>', 'built-in scenario name (see `dits scenario list`) or scenario file');
+  addTaskSourceOptions(cmd)
     .option('--backend <name>', `model backend: ${BACKENDS.join(', ')}`, 'sim')
     .option('--seed <n>', 'run seed: every sampling and context split is keyed by it', intOption(0, 2 ** 32 - 1), 0)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', floatOption(0, 5), 0.7)
