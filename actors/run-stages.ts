@@ -14,6 +14,8 @@ import type { SftExample } from '../engine/examples.ts';
 import { JsonlWriter, writeJsonAtomic } from '../engine/files.ts';
 import { probeGroups } from '../engine/influence/groups.ts';
 import { runProbes } from '../engine/influence/probe.ts';
+import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
+import { spearman } from '../engine/influence/correlation.ts';
 import { selectPairs, type SelectionMode } from '../engine/influence/selection.ts';
 import { metered, Meter, type MeterName, type MeterReading } from '../engine/budget.ts';
 import type { ModelBackend } from '../engine/model.ts';
@@ -198,16 +200,30 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     probeStep: env.trainer.probeStep.bind(env.trainer),
     backendFor: (p: SimParams) => metered(env.trainer.backendFor(p), meter),
   };
+  const pairs = pool.map(asExample);
+  const groups = probeGroups(pool.length, { size: groupSize, seed: seed + t });
+  const validation = { scenario, tasks: env.tasks.validation, seed };
   const run = await runProbes({
     trainer,
     warm: warmModel,
     ref: sftModel,
-    pairs: pool.map(asExample),
-    groups: probeGroups(pool.length, { size: groupSize, seed: seed + t }),
+    pairs,
+    groups,
     step: { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta },
-    validation: { scenario, tasks: env.tasks.validation, seed },
+    validation,
   });
-  writeJsonAtomic(join(iterDir(env, t), 'influence.json'), run);
+  // The first-order estimate for comparison (docs/influence.md). Analysis, not part of DITS: its
+  // validation dialogues go unmetered, so the influence budget is the probes' alone.
+  const surrogate = await validationSurrogate(env.trainer.backendFor(warmModel), validation);
+  const firstOrder = firstOrderInfluence(env.world, { warm: warmModel, ref: sftModel, pairs, groups, beta: scenario.reward.dpoBeta, surrogate });
+  const rho = spearman(run.groups.map((g) => g.influence), firstOrder);
+  writeJsonAtomic(join(iterDir(env, t), 'influence.json'), {
+    ...run,
+    groups: run.groups.map((g, i) => ({ ...g, firstOrder: firstOrder[i] as number })),
+    // Spearman's ρ of probe influence against firstOrder over the groups; null when undefined (a constant side).
+    spearman: Number.isNaN(rho) ? null : rho,
+    firstOrderSurrogate: { dialogues: surrogate.dialogues, scoring: surrogate.scoring, utterances: surrogate.targets.length },
+  });
 }
 
 /** §3.3: H = Ĩ + γQ, the top α. */

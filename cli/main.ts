@@ -5,9 +5,11 @@ import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerSearchCommand } from './commands/search.ts';
 import { registerTreeCommands } from './commands/tree.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerCompareCommand } from './commands/compare.ts';
+import { registerAnalyzeCommands } from './commands/analyze.ts';
 import { EXIT_OK, exitCodeFor, reportError } from './exit.ts';
 import { closeMathWorkers } from '../scenarios/metrics/index.ts';
-import { DITS_VERSION } from './version.ts';
+import { DITS_VERSION } from '../engine/version.ts';
 
 function buildProgram(): Command {
   const program = new Command('dits')
@@ -20,6 +22,8 @@ function buildProgram(): Command {
   registerSearchCommand(program);
   registerTreeCommands(program);
   registerRunCommand(program);
+  registerCompareCommand(program);
+  registerAnalyzeCommands(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
     c.commands.forEach(override);

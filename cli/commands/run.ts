@@ -1,22 +1,18 @@
 /** `dits run`: the iterative DITS loop on the simulated model, resumable stage by stage. */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { InputError } from '../../scenarios/errors.ts';
-import type { Task } from '../../scenarios/task.ts';
 import { writeJsonAtomic } from '../../engine/files.ts';
 import { SELECTION_MODES, type SelectionMode } from '../../engine/influence/selection.ts';
 import type { MeterName, MeterReading } from '../../engine/budget.ts';
-import { defaultParams } from '../../engine/sim/params.ts';
-import { SimTrainer } from '../../engine/sim/trainer.ts';
-import { createSimWorld } from '../../engine/sim/world.ts';
-import { iterationReport, readProgress, restoreMeters, runPipeline } from '../../actors/run-pipeline.ts';
-import { allocateTasks, iterDir, STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
+import { iterationReport, readProgress, runPipeline } from '../../actors/run-pipeline.ts';
+import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, readManifest, writeRunMetrics, type RunManifest } from '../../actors/run-env.ts';
+import { STAGES, type RunConfig } from '../../actors/run-stages.ts';
 import { floatOption, intOption } from '../options.ts';
-import { openTaskSource } from '../task-source.ts';
-import { DITS_VERSION } from '../version.ts';
+import { DITS_VERSION } from '../../engine/version.ts';
 
 interface RunFlags {
   scenario: string;
@@ -59,23 +55,8 @@ function configFrom(flags: RunFlags): RunConfig {
     testTasks: flags.testTasks,
     groupSize: flags.groupSize,
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
-    training: { sftLr: 1, sftEpochs: 100, warmSteps: 50, dpoLr: 0.05, batchSize: 8, probeLr: 0.2, probeOptimizer: 'adamw' },
+    training: { ...DEFAULT_TRAINING },
   };
-}
-
-interface Manifest {
-  dits_version: string;
-  command: 'run';
-  config: RunConfig;
-  tasks: { file?: string; format?: string; map?: string; task_seed: number };
-}
-
-async function taskPool(config: RunConfig, source: Manifest['tasks']): Promise<Task[]> {
-  const need = config.validationTasks + config.testTasks + config.iterations * (config.sftTasks + config.searchTasks);
-  const flags = source.file !== undefined ? { tasks: source.file, format: source.format, map: source.map, limit: need } : { generate: need };
-  const pool: Task[] = [];
-  for await (const t of openTaskSource(config.scenario, flags, source.task_seed, () => {}).tasks) pool.push(t);
-  return pool;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -112,13 +93,13 @@ export function registerRunCommand(program: Command): void {
     .option('--overwrite', 'delete what the --out folder holds and start afresh')
     .option('--quiet', 'print nothing but errors')
     .action(async (flags: RunFlags) => {
-      let manifest: Manifest;
+      let manifest: RunManifest;
       let out: string;
       if (flags.resume !== undefined) {
         out = flags.resume;
-        const file = join(out, 'manifest.json');
-        if (!existsSync(file)) throw new InputError(`${out}: no manifest.json, so there is no run to resume`);
-        manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+        const found = readManifest(out);
+        if (!found) throw new InputError(`${out}: no ${MANIFEST}, so there is no run to resume`);
+        manifest = found;
       } else {
         const config = configFrom(flags);
         out = flags.out ?? join('runs', `run-${config.scenario.name}-seed${flags.seed}`);
@@ -131,29 +112,19 @@ export function registerRunCommand(program: Command): void {
           tasks: { ...(flags.tasks !== undefined ? { file: flags.tasks, format: flags.format, map: flags.map } : {}), task_seed: flags.taskSeed },
         };
         mkdirSync(out, { recursive: true });
-        writeJsonAtomic(join(out, 'manifest.json'), manifest);
+        writeJsonAtomic(join(out, MANIFEST), manifest);
       }
       const { config } = manifest;
-      const pool = await taskPool(config, manifest.tasks);
-      const world = createSimWorld(config.scenario, pool);
       const progress = readProgress(out);
-      const env: RunEnv = {
-        out,
-        config,
-        tasks: allocateTasks(pool, config),
-        world,
-        trainer: new SimTrainer(world),
-        base: defaultParams(),
-        meters: restoreMeters(progress),
-      };
+      const env = await createRunEnv(out, manifest);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
       if (progress) say(`resuming ${out} after ${progress.completed.length} of ${config.iterations * STAGES.length} stages\n`);
       const started = performance.now();
       const complete = await runPipeline(env, progress, { ...(flags.maxStages !== undefined ? { maxStages: flags.maxStages } : {}), onStage: (mark) => {
         if (mark.stage !== 'eval') return;
         const t = mark.iteration;
-        const before = t > 0 ? (JSON.parse(readFileSync(join(iterDir(env, t - 1), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>) : undefined;
-        const after = JSON.parse(readFileSync(join(iterDir(env, t), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>;
+        const before = t > 0 ? iterationMeters(env, t - 1) : undefined;
+        const after = iterationMeters(env, t);
         const r = iterationReport(env, t, after);
         say(
           `iteration ${t}: test ${config.scenario.metric} ${r.eval.metric.toFixed(4)}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
@@ -164,10 +135,7 @@ export function registerRunCommand(program: Command): void {
         say(`stopped after ${readProgress(out)?.completed.length ?? 0} of ${config.iterations * STAGES.length} stages; continue with: dits run --resume ${out}\n`);
         return;
       }
-      const iterations = Array.from({ length: config.iterations }, (_, t) =>
-        iterationReport(env, t, JSON.parse(readFileSync(join(iterDir(env, t), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>),
-      );
-      writeJsonAtomic(join(out, 'metrics.json'), { iterations });
+      writeRunMetrics(env);
       say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; wrote ${out}\n`);
     });
 }

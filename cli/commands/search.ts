@@ -13,7 +13,7 @@ import { createBackend, BACKENDS } from '../backend.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
-import { DITS_VERSION } from '../version.ts';
+import { DITS_VERSION } from '../../engine/version.ts';
 
 interface SearchFlags extends TaskSourceFlags {
   scenario: string;

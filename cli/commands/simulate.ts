@@ -9,7 +9,7 @@ import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource } from '../task-source.ts';
 import { createBackend, BACKENDS } from '../backend.ts';
-import { DITS_VERSION } from '../version.ts';
+import { DITS_VERSION } from '../../engine/version.ts';
 
 interface SimulateFlags {
   scenario: string;

@@ -215,6 +215,31 @@ export function dpoLoss(world: SimWorld, params: SimParams, ref: SimParams, pair
   return dpoObjective(params, preparePairs(world, ref, pairs), beta);
 }
 
+/**
+ * ∇θ of the mean DPO loss of `pairs` at `params` (the gradient `dpoStep` descends), the reference
+ * frozen; the flat layout, weights then skills. All zeros for no pairs.
+ */
+export function dpoGradient(world: SimWorld, params: SimParams, ref: SimParams, pairs: readonly DpoPair[], beta: number): Float64Array {
+  const grad = new Float64Array(params.weights.length + params.skills.length);
+  if (pairs.length > 0) dpoObjective(params, preparePairs(world, ref, pairs), beta, grad);
+  return grad;
+}
+
+/**
+ * ∇θ Σ_i w_i · log p(target_i) at `params`, the flat layout (weights then skills). The default
+ * weights are 1/n, the gradient of the mean log-likelihood (sftStep ascends the mean over the
+ * producible targets only; text the model cannot produce has no gradient either way).
+ */
+export function logLikelihoodGradient(world: SimWorld, params: SimParams, targets: readonly SftTarget[], weights?: readonly number[]): Float64Array {
+  if (weights && weights.length !== targets.length) throw new RangeError(`${targets.length} targets but ${weights.length} weights`);
+  const grad = new Float64Array(params.weights.length + params.skills.length);
+  targets.forEach((e, i) => {
+    const w = weights ? (weights[i] as number) : 1 / targets.length;
+    if (w !== 0) logp(params, prepare(world, e.messages, e.speaker, e.text), grad, w);
+  });
+  return grad;
+}
+
 /** log π(text) − log π_ref(text) for `speaker`'s utterance after `messages`. */
 export function logRatio(world: SimWorld, params: SimParams, ref: SimParams, messages: readonly ChatMessage[], speaker: string, text: string): number {
   const t = prepare(world, messages, speaker, text);

@@ -1,0 +1,220 @@
+/**
+ * `dits compare`: the configurations of a preset over k seeds, each (configuration, seed) a
+ * normal run folder `runs/<configuration>-seed<k>/` made by the same pipeline as `dits run`;
+ * finished folders are reused and unfinished ones resumed, so an interrupted comparison
+ * continues. Then the summary over seeds as results.json, report.md and plot.svg.
+ *
+ * Order: the selection ablation for every seed first (its `mix` runs calibrate the budget
+ * sweep, engine/report/plan.ts), then the sweep for every seed.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MeterName, MeterReading } from '../engine/budget.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
+import {
+  budgetConfiguration,
+  calibrate,
+  REFERENCE,
+  selectionConfigurations,
+  type BaseSizes,
+  type Calibration,
+  type Configuration,
+  type Preset,
+} from '../engine/report/plan.ts';
+import { compareSpec, renderSvg } from '../engine/report/plot.ts';
+import { influenceShare, iterationSpend, summarize, type CompareResults, type IterationResult, type RunResult } from '../engine/report/results.ts';
+import { renderReport } from '../engine/report/table.ts';
+import { InputError } from '../scenarios/errors.ts';
+import type { Scenario } from '../scenarios/schema.ts';
+import { DITS_VERSION } from '../engine/version.ts';
+import { createRunEnv, DEFAULT_TRAINING, METRICS, MANIFEST, readManifest, writeRunMetrics, type RunManifest } from './run-env.ts';
+import { readProgress, runPipeline, type IterationReport } from './run-pipeline.ts';
+
+/** Seed k's validation tasks come from the generator with seed k + this (the other tasks from seed k). */
+export const VALIDATION_SEED_OFFSET = 1_000_000;
+
+export interface CompareOptions {
+  out: string;
+  preset: Preset;
+  scenario: Scenario;
+  /** Seeds 0 .. seeds - 1. */
+  seeds: number;
+  base: BaseSizes;
+  /** The budget sweep's influence shares. */
+  shares: readonly number[];
+  /** One line per finished run, and other progress. */
+  say: (line: string) => void;
+}
+
+export interface CompareOutcome {
+  results: CompareResults;
+  report: string;
+  /** Runs made or continued now, and runs found finished. */
+  ran: number;
+  reused: number;
+}
+
+export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base'>, c: Configuration, seed: number): RunManifest {
+  const { base } = opts;
+  return {
+    dits_version: DITS_VERSION,
+    command: 'run',
+    config: {
+      scenario: opts.scenario,
+      seed,
+      iterations: base.iterations,
+      sftTasks: base.sftTasks,
+      sftSamples: base.sftSamples,
+      searchTasks: c.settings.searchTasks,
+      validationTasks: c.settings.validationTasks,
+      testTasks: base.testTasks,
+      groupSize: c.settings.groupSize,
+      selection: { ...c.settings.selection },
+      training: { ...DEFAULT_TRAINING },
+    },
+    tasks: { task_seed: seed, validation_task_seed: seed + VALIDATION_SEED_OFFSET },
+  };
+}
+
+/** JSON with sorted keys, so two settings compare by value. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+const sameRun = (a: RunManifest, b: RunManifest) => canonical({ config: a.config, tasks: a.tasks }) === canonical({ config: b.config, tasks: b.tasks });
+
+export const runDirName = (configuration: string, seed: number) => `${configuration}-seed${seed}`;
+
+/** A finished run folder's numbers, per iteration. */
+export function readRunResult(root: string, configuration: string, manifest: RunManifest): RunResult {
+  const dir = join('runs', runDirName(configuration, manifest.config.seed));
+  const reports = (JSON.parse(readFileSync(join(root, dir, METRICS), 'utf8')) as { iterations: IterationReport[] }).iterations;
+  const spend = iterationSpend(reports.map((r) => r.meters as Record<MeterName, MeterReading>));
+  const iterations: IterationResult[] = reports.map((r, t) => {
+    const influence = JSON.parse(readFileSync(join(root, dir, `iter-${t}`, 'influence.json'), 'utf8')) as { groups: unknown[] };
+    return {
+      iteration: r.iteration,
+      metric: r.eval.metric,
+      meanTokens: r.eval.meanTokens,
+      testTasks: r.eval.tasks,
+      pairsCandidate: r.pairsCandidate,
+      pairsKept: r.pairsKept,
+      groups: influence.groups.length,
+      meters: spend[t] as Record<MeterName, MeterReading>,
+    };
+  });
+  return {
+    configuration,
+    seed: manifest.config.seed,
+    taskSeed: manifest.tasks.task_seed,
+    validationTaskSeed: manifest.tasks.validation_task_seed ?? manifest.tasks.task_seed,
+    dir,
+    iterations,
+  };
+}
+
+type RunStatus = 'ran' | 'resumed' | 'reused';
+
+/** Makes, continues or reuses the run folder of (configuration, seed). */
+async function ensureRun(root: string, c: Configuration, manifest: RunManifest): Promise<RunStatus> {
+  const out = join(root, 'runs', runDirName(c.name, manifest.config.seed));
+  const found = readManifest(out);
+  if (found && !sameRun(found, manifest)) {
+    throw new InputError(`${out} holds a run with other settings than this comparison's ${c.name}: choose another --out, or delete that folder`);
+  }
+  if (found && existsSync(join(out, METRICS))) return 'reused';
+  if (!found) {
+    mkdirSync(out, { recursive: true });
+    writeJsonAtomic(join(out, MANIFEST), manifest);
+  }
+  const progress = readProgress(out);
+  const env = await createRunEnv(out, manifest);
+  await runPipeline(env, progress);
+  writeRunMetrics(env);
+  return progress ? 'resumed' : 'ran';
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> {
+  const { out, base, say } = opts;
+  const seeds = Array.from({ length: opts.seeds }, (_, k) => k);
+  const selection = selectionConfigurations(base);
+  const total = (selection.length + opts.shares.length) * seeds.length;
+  const runs: RunResult[] = [];
+  let done = 0;
+  let ran = 0;
+  let reused = 0;
+  const width = String(total).length;
+
+  async function runAll(configs: readonly Configuration[]): Promise<void> {
+    for (const seed of seeds) {
+      for (const c of configs) {
+        const manifest = runManifest(opts, c, seed);
+        const started = performance.now();
+        const status = await ensureRun(out, c, manifest);
+        const r = readRunResult(out, c.name, manifest);
+        runs.push(r);
+        done++;
+        if (status === 'reused') reused++;
+        else ran++;
+        const last = r.iterations[r.iterations.length - 1] as IterationResult;
+        const when = status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+        say(
+          `[${String(done).padStart(width)}/${total}] ${c.name} seed ${seed}: test ${opts.scenario.metric} ${last.metric.toFixed(4)}, ` +
+            `${last.meanTokens.toFixed(1)} tokens/dialogue, Q ${int(last.meters.q.tokens)} + influence ${int(last.meters.influence.tokens)} tokens ` +
+            `(share ${influenceShare(last.meters).toFixed(3)}) (${when})\n`,
+        );
+      }
+    }
+  }
+
+  await runAll(selection);
+
+  let calibration: Calibration | null = null;
+  const budget: Configuration[] = [];
+  if (opts.shares.length > 0) {
+    const reference = runs.filter((r) => r.configuration === REFERENCE);
+    calibration = calibrate(
+      reference.flatMap((r) =>
+        r.iterations.map((i) => ({
+          qTokens: i.meters.q.tokens,
+          influenceTokens: i.meters.influence.tokens,
+          pairs: i.pairsCandidate,
+          groups: i.groups,
+          searchTasks: base.searchTasks,
+          validationTasks: base.validationTasks,
+        })),
+      ),
+    );
+    for (const share of opts.shares) budget.push(budgetConfiguration(share, calibration, base));
+    say(
+      `budget sweep: B = ${int(calibration.budget)} Q + influence tokens per iteration; ` +
+        budget.map((c) => `${c.name}: ${c.settings.searchTasks} search tasks, V ${c.settings.validationTasks}`).join('; ') +
+        '\n',
+    );
+    await runAll(budget);
+  }
+
+  const configurations = [...selection, ...budget];
+  const results: CompareResults = {
+    dits_version: DITS_VERSION,
+    preset: opts.preset,
+    scenario: opts.scenario.name,
+    metric: opts.scenario.metric,
+    seeds,
+    base,
+    shares: [...opts.shares],
+    calibration,
+    configurations,
+    runs,
+    summary: summarize(configurations, runs),
+  };
+  const report = renderReport(results);
+  writeJsonAtomic(join(out, 'results.json'), results);
+  writeFileAtomic(join(out, 'report.md'), report);
+  writeFileAtomic(join(out, 'plot.svg'), await renderSvg(compareSpec(results)));
+  return { results, report, ran, reused };
+}

@@ -1,0 +1,97 @@
+/**
+ * A run folder as `dits run` and `dits compare` both use it: the manifest (settings and task
+ * source), the task pool it names, and the RunEnv the pipeline runs in. A run folder made by
+ * either command can be continued by `dits run --resume`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MeterName, MeterReading } from '../engine/budget.ts';
+import { writeJsonAtomic } from '../engine/files.ts';
+import { defaultParams } from '../engine/sim/params.ts';
+import { SimTrainer } from '../engine/sim/trainer.ts';
+import { createSimWorld } from '../engine/sim/world.ts';
+import { InputError } from '../scenarios/errors.ts';
+import type { Task } from '../scenarios/task.ts';
+import { openTaskSource } from '../engine/tasks.ts';
+import { iterationReport, readProgress, restoreMeters, type IterationReport } from './run-pipeline.ts';
+import { allocateTasks, iterDir, type RunConfig, type RunEnv } from './run-stages.ts';
+
+/** Where a run's tasks come from. */
+export interface RunTaskSource {
+  /** A dataset file; generated tasks when absent. */
+  file?: string;
+  format?: string;
+  map?: string;
+  task_seed: number;
+  /**
+   * Generated tasks only: draw the V validation tasks from the generator with this seed instead
+   * of the first V tasks of `task_seed`. The test, SFT and search tasks then do not depend on V
+   * (`dits compare` varies V and keeps every other task fixed). `dits run` never sets it.
+   */
+  validation_task_seed?: number;
+}
+
+export interface RunManifest {
+  dits_version: string;
+  command: 'run';
+  config: RunConfig;
+  tasks: RunTaskSource;
+}
+
+/** The training settings of every run, in the simulated model's units (docs/simulated-model.md). */
+export const DEFAULT_TRAINING: RunConfig['training'] = { sftLr: 1, sftEpochs: 100, warmSteps: 10, dpoLr: 0.05, batchSize: 8, probeLr: 0.2, probeOptimizer: 'adamw' };
+
+export const MANIFEST = 'manifest.json';
+/** Written when the last stage has finished: its presence marks a complete run. */
+export const METRICS = 'metrics.json';
+
+export function readManifest(out: string): RunManifest | undefined {
+  const file = join(out, MANIFEST);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunManifest) : undefined;
+}
+
+/** The tasks the run needs, in `allocateTasks` order: validation, test, then per iteration SFT and search. */
+export async function taskPool(config: RunConfig, source: RunTaskSource): Promise<Task[]> {
+  const need = config.validationTasks + config.testTasks + config.iterations * (config.sftTasks + config.searchTasks);
+  const read = async (flags: Parameters<typeof openTaskSource>[1], seed: number) => {
+    const pool: Task[] = [];
+    for await (const t of openTaskSource(config.scenario, flags, seed, () => {}).tasks) pool.push(t);
+    return pool;
+  };
+  if (source.validation_task_seed === undefined) {
+    const flags = source.file !== undefined ? { tasks: source.file, format: source.format, map: source.map, limit: need } : { generate: need };
+    return read(flags, source.task_seed);
+  }
+  if (source.file !== undefined) throw new InputError('validation_task_seed applies to generated tasks only, not to a dataset file');
+  const validation = await read({ generate: config.validationTasks }, source.validation_task_seed);
+  const rest = await read({ generate: need - config.validationTasks }, source.task_seed);
+  return [...validation, ...rest];
+}
+
+/** The environment the pipeline runs in, with the meters restored from the folder's progress record. */
+export async function createRunEnv(out: string, manifest: RunManifest): Promise<RunEnv> {
+  const { config } = manifest;
+  const pool = await taskPool(config, manifest.tasks);
+  const world = createSimWorld(config.scenario, pool);
+  return {
+    out,
+    config,
+    tasks: allocateTasks(pool, config),
+    world,
+    trainer: new SimTrainer(world),
+    base: defaultParams(),
+    meters: restoreMeters(readProgress(out)),
+  };
+}
+
+/** Cumulative meter readings after iteration t (per-iteration spend is the difference). */
+export function iterationMeters(env: RunEnv, t: number): Record<MeterName, MeterReading> {
+  return JSON.parse(readFileSync(join(iterDir(env, t), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>;
+}
+
+/** Every iteration's report of a finished run, written to `metrics.json`. */
+export function writeRunMetrics(env: RunEnv): IterationReport[] {
+  const iterations = Array.from({ length: env.config.iterations }, (_, t) => iterationReport(env, t, iterationMeters(env, t)));
+  writeJsonAtomic(join(env.out, METRICS), { iterations });
+  return iterations;
+}

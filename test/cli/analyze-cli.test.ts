@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spearman } from '../../engine/influence/correlation.ts';
+import { dits, tempDir } from './helpers.ts';
+
+const SMALL = ['--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16', '--validation', '8', '--test-tasks', '20', '--quiet'];
+
+interface InfluenceFile {
+  baseline: number;
+  groups: { id: number; members: number[]; influence: number; firstOrder: number }[];
+  spearman: number | null;
+}
+
+describe('dits analyze utility', () => {
+  const dir = tempDir();
+  const run = join(dir, 'run');
+  const read = (f: string) => readFileSync(join(run, 'iter-0', f), 'utf8');
+  let influence: InfluenceFile;
+
+  beforeAll(() => {
+    const r = dits(['run', '--out', run, '--iterations', '1', ...SMALL]);
+    expect(r.status, r.stderr).toBe(0);
+    influence = JSON.parse(read('influence.json')) as InfluenceFile;
+  }, 120_000);
+
+  it('the probes stage writes a first-order estimate per group and their Spearman correlation with probe influence', () => {
+    expect(influence.groups.length).toBeGreaterThan(2);
+    for (const g of influence.groups) expect(Number.isFinite(g.firstOrder)).toBe(true);
+    expect(new Set(influence.groups.map((g) => g.firstOrder)).size).toBeGreaterThan(1);
+    expect(typeof influence.spearman).toBe('number');
+    expect(influence.spearman).toBeGreaterThanOrEqual(-1);
+    expect(influence.spearman).toBeLessThanOrEqual(1);
+    expect(influence.spearman).toBeCloseTo(spearman(influence.groups.map((g) => g.influence), influence.groups.map((g) => g.firstOrder)), 12);
+  });
+
+  it('writes utility.md and utility.json with the sampled groups and three correlations, and prints the table', () => {
+    const r = dits(['analyze', 'utility', run, '--sample', '5', '--repeats', '2']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(read('utility.json'));
+    expect(report.iteration).toBe(0);
+    expect(report.base).toBe('pool');
+    expect(report.groups).toHaveLength(5);
+    expect(report.dpoSeeds).toHaveLength(2);
+    expect(report.metricWithBySeed).toHaveLength(2);
+    expect(report.testTasks).toBe(20);
+    const byId = new Map(influence.groups.map((g) => [g.id, g]));
+    const pairs = read('search/pairs.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { chosen_value: number });
+    for (const g of report.groups) {
+      const probed = byId.get(g.id);
+      expect(probed, `group ${g.id}`).toBeDefined();
+      expect(g.members).toEqual(probed?.members);
+      expect(g.influence).toBe(probed?.influence);
+      expect(g.firstOrder).toBe(probed?.firstOrder);
+      expect(g.meanQ).toBeCloseTo(g.members.reduce((s: number, i: number) => s + (pairs[i]?.chosen_value as number), 0) / g.members.length, 12);
+      expect(g.gain).toBeCloseTo(report.metricWith - g.metricWithout, 12);
+      expect(g.metricWithoutBySeed).toHaveLength(2);
+    }
+    const gains = report.groups.map((g: { gain: number }) => g.gain);
+    for (const [key, column] of [['q', 'meanQ'], ['influence', 'influence'], ['firstOrder', 'firstOrder']] as const) {
+      const expected = spearman(gains, report.groups.map((g: Record<string, number>) => g[column]));
+      if (Number.isNaN(expected)) expect(report.spearman[key]).toBeNull();
+      else expect(report.spearman[key]).toBeCloseTo(expected, 12);
+    }
+    const md = read('utility.md');
+    expect(r.stdout).toBe(md);
+    for (const g of report.groups) expect(md).toMatch(new RegExp(`^\\| ${g.id} \\| ${g.members.length} \\| `, 'm'));
+    for (const label of ['mean Q', 'probe influence', 'first-order']) expect(md).toMatch(new RegExp(`^\\| ${label} \\| `, 'm'));
+  });
+
+  it('is deterministic, and a smaller sample is a subset of a larger one', () => {
+    const first = read('utility.json');
+    expect(dits(['analyze', 'utility', run, '--sample', '5', '--repeats', '2', '--quiet']).status).toBe(0);
+    expect(read('utility.json')).toBe(first);
+    expect(dits(['analyze', 'utility', run, '--iteration', '0', '--sample', '3', '--repeats', '2', '--quiet']).status).toBe(0);
+    const ids = (s: string) => (JSON.parse(s).groups as { id: number }[]).map((g) => g.id);
+    const small = ids(read('utility.json'));
+    expect(small).toHaveLength(3);
+    for (const id of small) expect(ids(first)).toContain(id);
+  });
+
+  it('refuses a folder without a run and an iteration that was not probed', () => {
+    const none = dits(['analyze', 'utility', join(dir, 'nothing')]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('manifest.json');
+    const later = dits(['analyze', 'utility', run, '--iteration', '3']);
+    expect(later.status).toBe(2);
+    expect(later.stderr).toContain('iteration 3');
+  });
+});
