@@ -1,21 +1,19 @@
 /**
- * The agent: one model call (one turn of one agent) as an actor, so that a dialogue can be
- * stopped mid-turn. Stopping the actor aborts its AbortSignal, which goes to the backend: an HTTP
- * client cancels the request, the in-process simulator has nothing to cancel. A reply that
- * arrives after the stop is dropped by XState.
+ * The agent: one turn of one agent - its request sent to the model, one completion back. It is a
+ * plain async function, not an actor: the rollout actor (actors/dialogue.ts) calls it turn by
+ * turn with the rollout's AbortSignal, which goes to the backend, so stopping the rollout
+ * mid-turn makes an HTTP client cancel the request (the in-process simulator has nothing to
+ * cancel). An actor per turn, with the machine events around it, cost tens of microseconds per
+ * rollout and bought nothing the signal does not give.
  */
-import { fromPromise } from 'xstate';
 import type { Completion, ModelBackend, SampleRequest } from '../engine/model.ts';
 
-export interface AgentInput {
-  backend: ModelBackend;
-  request: SampleRequest;
-}
-
-/** Samples one continuation of `request`; output: the completion. */
-export const agentLogic = fromPromise<Completion, AgentInput>(async ({ input, signal }) => {
-  const { backend, request } = input;
-  const [completion] = await backend.sample(request, { signal });
+/**
+ * Samples one continuation of `request` for its speaker; resolves with the completion. `options`
+ * go to the backend as they are: their `signal` may be a getter that makes the signal on demand.
+ */
+export async function agentTurn(backend: ModelBackend, request: SampleRequest, options: { readonly signal: AbortSignal }): Promise<Completion> {
+  const [completion] = await backend.sample(request, options);
   if (!completion) throw new Error(`backend ${backend.name} returned no completion for ${request.speaker} (seed ${request.seed})`);
   return completion;
-});
+}

@@ -1,109 +1,127 @@
 /**
- * The dialogue actor: the steps of `runDialogue` (engine/dialogue.ts) as a machine, one agent
- * actor per turn, so a dialogue can run beside thousands of others and be stopped mid-turn.
- * It produces exactly what `runDialogue` produces for the same setup and options.
+ * The rollout actor: one dialogue (`runDialogue`, engine/dialogue.ts) as an XState promise
+ * actor, so that it can run beside thousands of others and be stopped mid-turn. Its one promise
+ * takes the turns - `nextTurn`, the speaker's turn (`agentTurn`, actors/agent.ts), `applyReply` -
+ * with the actor's `Stop`, whose AbortSignal goes to the backend: stopping the actor aborts the
+ * model call in flight and no further turn starts. Its output is exactly what `runDialogue`
+ * returns for the same setup and options; a failed turn makes it end in error.
  *
- * A rollout is a dialogue actor started from a tree node's history. With a parent it reports
- * `ROLLOUT_DONE` or `ROLLOUT_FAILED` (tagged with its rollout index); either way its output is
- * the Dialogue, and an agent error makes the actor end in error.
+ * A node (actors/node.ts) spawns one per rollout, from its history, with the id `rollout-<i>`,
+ * and learns the outcome from XState's own `xstate.done.actor.rollout-<i>` (output: the
+ * Dialogue) or `xstate.error.actor.rollout-<i>` event.
+ *
+ * Why one promise and not a machine with an agent actor per turn: every actor and every machine
+ * event costs microseconds and kilobytes of garbage (snapshots, sets, maps); the machine plus
+ * its per-turn actors were the larger part of the search's engine overhead, and bought nothing
+ * that the signal does not give.
  */
-import { assign, enqueueActions, setup, type ErrorActorEvent } from 'xstate';
-import { applyReply, cappedDialogue, nextTurn, type Dialogue, type DialogueOptions, type DialogueSetup, type Turn, type Utterance } from '../engine/dialogue.ts';
-import type { Completion, ModelBackend } from '../engine/model.ts';
-import { agentLogic } from './agent.ts';
+import type { AnyActorRef, PromiseActorLogic, PromiseSnapshot } from 'xstate';
+import { applyReply, cappedDialogue, nextTurn, type Dialogue, type DialogueOptions, type DialogueSetup, type Utterance } from '../engine/dialogue.ts';
+import type { ModelBackend } from '../engine/model.ts';
+import { agentTurn } from './agent.ts';
 
 export interface DialogueInput {
   setup: DialogueSetup;
   backend: ModelBackend;
   opts: DialogueOptions;
-  /** Rollout index within its node's expansion; echoed in the events sent to the parent. */
-  index: number;
-}
-
-export interface RolloutDoneEvent {
-  type: 'ROLLOUT_DONE';
-  index: number;
-  dialogue: Dialogue;
-}
-
-export interface RolloutFailedEvent {
-  type: 'ROLLOUT_FAILED';
-  index: number;
-  error: unknown;
-}
-
-/** Sent to itself once the failure is reported, so the report leaves before the actor errors. */
-const FAIL = { type: 'dialogue.fail' } as const;
-
-interface DialogueContext extends DialogueInput {
-  utterances: Utterance[];
-  /** The turn to speak next; null once the dialogue is finished or at the cap. */
-  turn: Turn | null;
-  dialogue: Dialogue | null;
-  error: unknown;
 }
 
 /**
- * A history already at the cap, ended as `runDialogue` ends it. Its `finished` and `lastAnswer`
- * are not exported, so this repeats them (the equivalence test guards the copy).
+ * How a task actor is stopped: `stopped`, and an AbortSignal aborted on stop. The signal is made
+ * only when someone asks for it - a backend that can cancel a request; the in-process model
+ * never does, and making an AbortSignal for every rollout and scoring step was about 4% of the
+ * actor layer's time. It has the shape of a backend's sample options (`{ signal }`), so it is
+ * passed as they are.
  */
-export const dialogueMachine = setup({
-  types: {} as {
-    context: DialogueContext;
-    input: DialogueInput;
-    output: Dialogue;
-    events: typeof FAIL;
-  },
-  actors: { agent: agentLogic },
-  actions: {
-    finishAtCap: assign(({ context }) => ({ dialogue: cappedDialogue(context.utterances, context.opts.mode) })),
-    // Applying the reply and planning the next turn in one assign: a second one per turn cost ~15% of the actor's time.
-    step: assign(({ context }, completion: Completion) => {
-      const { setup: s, backend, opts } = context;
-      const next = applyReply(s, context.utterances, (context.turn as Turn).request.speaker, completion, (t) => backend.countTokens(t), opts.mode);
-      return { utterances: next.utterances, dialogue: next.done, turn: next.done ? null : nextTurn(s, next.utterances, opts) };
-    }),
-    recordError: assign((_, error: unknown) => ({ error })),
-    reportDone: enqueueActions(({ context, self, enqueue }) => {
-      if (self._parent) enqueue.sendParent({ type: 'ROLLOUT_DONE', index: context.index, dialogue: context.dialogue } as RolloutDoneEvent);
-    }),
-    reportFailure: enqueueActions(({ context, self, enqueue }) => {
-      if (self._parent) enqueue.sendParent({ type: 'ROLLOUT_FAILED', index: context.index, error: context.error } as RolloutFailedEvent);
-      enqueue.sendTo(self, FAIL);
-    }),
-    throwError: ({ context }) => {
-      throw context.error;
+export class Stop {
+  #controller: AbortController | undefined;
+  stopped = false;
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stopped) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+  abort(): void {
+    this.stopped = true;
+    this.#controller?.abort();
+  }
+  /** Throws the AbortError of the stop, if stopped. */
+  check(): void {
+    if (this.stopped) this.signal.throwIfAborted();
+  }
+}
+
+const RESOLVE = 'xstate.promise.resolve';
+const REJECT = 'xstate.promise.reject';
+const STOP = 'xstate.stop';
+const stops = new WeakMap<AnyActorRef, Stop>();
+
+/**
+ * XState's `fromPromise`, step for step (same snapshots, same events, usable wherever promise
+ * logic is), except that the promise gets a `Stop` instead of an AbortSignal made up front.
+ */
+export function fromTask<TOutput, TInput>(run: (args: { input: TInput; self: AnyActorRef; stop: Stop }) => PromiseLike<TOutput>): PromiseActorLogic<TOutput, TInput> {
+  type Snapshot = PromiseSnapshot<TOutput, TInput>;
+  const logic: PromiseActorLogic<TOutput, TInput> = {
+    config: run,
+    transition: (state, event, scope) => {
+      if (state.status !== 'active') return state;
+      switch (event.type) {
+        case RESOLVE:
+          return { ...state, status: 'done', output: event.data as TOutput, input: undefined };
+        case REJECT:
+          return { ...state, status: 'error', error: event.data, input: undefined };
+        case STOP:
+          stops.get(scope.self)?.abort();
+          stops.delete(scope.self);
+          return { ...state, status: 'stopped', input: undefined };
+        default:
+          return state;
+      }
     },
-  },
-  guards: {
-    finished: ({ context }) => context.dialogue !== null,
-    atCap: ({ context }) => context.turn === null,
-  },
-}).createMachine({
-  id: 'dialogue',
-  context: ({ input }) => {
-    const utterances = [...(input.opts.history ?? [])];
-    return { ...input, utterances, turn: nextTurn(input.setup, utterances, input.opts), dialogue: null, error: undefined };
-  },
-  initial: 'deciding',
-  states: {
-    deciding: {
-      always: [
-        { guard: 'finished', target: 'done' },
-        { guard: 'atCap', target: 'done', actions: 'finishAtCap' },
-        { target: 'speaking' },
-      ],
+    start: (state, { self }) => {
+      if (state.status !== 'active') return;
+      const stop = new Stop();
+      stops.set(self, stop);
+      Promise.resolve(run({ input: state.input as TInput, self, stop })).then(
+        (data) => {
+          if (self.getSnapshot().status !== 'active') return;
+          stops.delete(self);
+          self.send({ type: RESOLVE, data });
+        },
+        (data) => {
+          if (self.getSnapshot().status !== 'active') return;
+          stops.delete(self);
+          self.send({ type: REJECT, data });
+        },
+      );
     },
-    speaking: {
-      invoke: {
-        src: 'agent',
-        input: ({ context }) => ({ backend: context.backend, request: (context.turn as Turn).request }),
-        onDone: { target: 'deciding', actions: { type: 'step', params: ({ event }) => event.output } },
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }: { event: ErrorActorEvent }) => event.error } },
-      },
-    },
-    done: { type: 'final', entry: 'reportDone' },
-    failed: { entry: 'reportFailure', on: { [FAIL.type]: { actions: 'throwError' } } },
-  },
-  output: ({ context }) => context.dialogue as Dialogue,
-});
+    getInitialSnapshot: (_, input) => ({ status: 'active', output: undefined, error: undefined, input }) as Snapshot,
+    getPersistedSnapshot: (snapshot) => snapshot,
+    restoreSnapshot: (snapshot) => snapshot as Snapshot,
+  };
+  return logic;
+}
+
+/**
+ * The steps of `runDialogue`, every agent turn given `stop` (whose signal goes to the backend).
+ * Once stopped, no turn starts and no reply is applied: the promise rejects with an AbortError.
+ */
+export async function talk({ setup, backend, opts }: DialogueInput, stop: Stop): Promise<Dialogue> {
+  let utterances: Utterance[] = [...(opts.history ?? [])];
+  for (;;) {
+    const turn = nextTurn(setup, utterances, opts);
+    if (turn === null) return cappedDialogue(utterances, opts.mode);
+    stop.check();
+    const completion = await agentTurn(backend, turn.request, stop);
+    stop.check();
+    const step = applyReply(setup, utterances, turn.request.speaker, completion, (text) => backend.countTokens(text), opts.mode);
+    if (step.done) return step.done;
+    utterances = step.utterances;
+  }
+}
+
+/** One dialogue as an actor; output: the Dialogue. */
+export const rolloutLogic = fromTask<Dialogue, DialogueInput>(({ input, stop }) => talk(input, stop));

@@ -1,12 +1,13 @@
 /**
  * Progress by XState inspection: an `inspect` callback (createActor's option, or the pool's)
- * that counts finished tasks (coordinators done), finished rollouts (dialogue actors done) and
+ * that counts finished tasks (coordinators done), finished rollouts (rollout actors done) and
  * their tokens, and passes a snapshot to a listener at most every `intervalMs` of wall time.
  * Display only: nothing the engine outputs depends on it. Inspection roughly doubles the cost
  * of every event, so pass it only when a listener exists.
  */
-import type { InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Dialogue } from '../engine/dialogue.ts';
+import { rolloutLogic } from './dialogue.ts';
 
 export interface ProgressSnapshot {
   tasks: number;
@@ -22,8 +23,7 @@ export interface ProgressInspector {
   flush: () => void;
 }
 
-/** The machine ids counted (actors/dialogue.ts, actors/search.ts). */
-const DIALOGUE = 'dialogue';
+/** The coordinator's machine id (actors/search.ts); a rollout is known by its logic (actors/dialogue.ts). */
 const SEARCH = 'search';
 
 export function progressInspector(listener: (p: ProgressSnapshot) => void, { intervalMs = 1000 }: { intervalMs?: number } = {}): ProgressInspector {
@@ -40,11 +40,10 @@ export function progressInspector(listener: (p: ProgressSnapshot) => void, { int
     if (event.type !== '@xstate.snapshot') return;
     const snapshot = event.snapshot as { status: string; output?: unknown; machine?: { id: string } };
     if (snapshot.status !== 'done') return;
-    const id = snapshot.machine?.id;
-    if (id === DIALOGUE) {
+    if ((event.actorRef as AnyActorRef & { logic?: unknown }).logic === rolloutLogic) {
       counts.rollouts++;
       counts.tokens += (snapshot.output as Dialogue).tokenCount;
-    } else if (id === SEARCH) {
+    } else if (snapshot.machine?.id === SEARCH) {
       counts.tasks++;
     } else {
       return;

@@ -3,15 +3,19 @@
  * mutate it) and runs the selections of §2.3 one after another:
  *
  *   selecting --policy's choice--> expanding (one node actor, EXPAND{policy.rollouts})
- *       ^                              | NODE_SETTLED: integrate in rollout order, stop the node
+ *       ^                              | NODE_SETTLED: stop the node
  *       +------------------------------+
  *   selecting --policy.selections done--> done (output: the tree, selections, every rollout)
  *   a failed node, an unexpandable choice, a throwing policy or an unexpected event --> failing
  *
+ * Entering `selecting` takes one step, `advance`: integrate the settled node's rollouts (in
+ * rollout order), ask the policy for the next node, check it can be expanded and spawn its node
+ * actor. (One step rather than three: each action that changes the context copies the snapshot.)
+ *
  * `failing` stops the node first (leaving `expanding` stops it) and then throws, so the actor
  * ends in 'error' with a message naming the task, and leaves no rollout running.
  */
-import { assign, createActor, enqueueActions, setup, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import { assign, createActor, enqueueActions, sendTo, setup, stopChild, type ActorRefFrom, type InspectionEvent } from 'xstate';
 import type { DialogueSetup } from '../engine/dialogue.ts';
 import type { ModelBackend } from '../engine/model.ts';
 import { expandable, type SearchPolicy } from '../engine/search/policy.ts';
@@ -21,7 +25,7 @@ import { Rng } from '../engine/rng.ts';
 import { TreeStore } from '../engine/tree/store.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
-import { nodeMachine, type NodeFailedEvent, type NodeInput, type NodeSettledEvent } from './node.ts';
+import { nodeMachine, type NodeActorRef, type NodeFailedEvent, type NodeInput, type NodeSettledEvent } from './node.ts';
 
 export interface SearchInput {
   task: Task;
@@ -50,22 +54,26 @@ export interface SearchResult {
 const FAIL = { type: 'search.fail' } as const;
 const NODE_ID = 'node-';
 
-interface SearchContext extends SearchInput {
+interface SearchContext {
+  /** Kept whole, not spread: every assign copies the context, and a copy of a few fields is cheaper. */
+  input: SearchInput;
   tree: TreeStore;
   agentNames: string[];
+  /** The utterance cap: a node at this depth cannot be expanded. */
+  maxDepth: number;
   selected: number[];
   rollouts: ScoredRollout[][];
   /** The policy's latest choice. */
   choice: number;
+  /** The node actor of the current selection, while it is in flight. */
+  node: NodeActorRef | null;
   error: Error | null;
 }
 
 function failure(context: SearchContext, what: string, cause?: unknown): Error {
   const detail = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`;
-  return new Error(`search of task ${context.task.id} failed: ${what}${detail}`, { cause });
+  return new Error(`search of task ${context.input.task.id} failed: ${what}${detail}`, { cause });
 }
-
-const nodeId = (context: SearchContext) => `${NODE_ID}${context.selected.length - 1}`;
 
 export const searchMachine = setup({
   types: {} as {
@@ -76,27 +84,29 @@ export const searchMachine = setup({
   },
   actors: { node: nodeMachine },
   actions: {
-    choose: assign(({ context }) => {
-      const { policy, tree, selected, seed, task } = context;
-      if (selected.length >= policy.selections) return {};
-      const iteration = selected.length;
-      const rng = Rng.keyed(seed, task.id, 'select', iteration);
-      try {
-        return { choice: policy.select({ tree, selected, iteration, maxDepth: context.scenario.turns.maxUtterances, rng }) };
-      } catch (e) {
-        return { error: failure(context, `policy ${policy.name} threw at selection ${iteration}`, e) };
+    advance: assign(({ context, event, spawn }) => {
+      const { policy, seed, task, setup: s, backend, scorer, normalizer, adapter } = context.input;
+      const { tree, maxDepth } = context;
+      let { rollouts } = context;
+      if (event.type === 'NODE_SETTLED') {
+        // The tree is this actor's own; the store is mutated in place, in rollout order.
+        integrateRollouts(tree, event.node, event.rollouts, context.agentNames);
+        rollouts = [...rollouts, event.rollouts];
       }
-    }),
-    rejectChoice: assign(({ context }) => ({
-      error: failure(
-        context,
-        `policy ${context.policy.name} chose node ${context.choice} at selection ${context.selected.length}, which is not expandable ` +
-          `(expandable: the root, or an existing node that ended no rollout, at depth < ${context.scenario.turns.maxUtterances})`,
-      ),
-    })),
-    expand: enqueueActions(({ context, enqueue }) => {
-      const { choice, tree, setup: s, backend, scorer, normalizer, seed, policy, adapter } = context;
       const iteration = context.selected.length;
+      if (iteration >= policy.selections) return { rollouts, node: null };
+      let choice: number;
+      try {
+        choice = policy.select({ tree, selected: context.selected, iteration, maxDepth, rng: Rng.keyed(seed, task.id, 'select', iteration) });
+      } catch (e) {
+        return { rollouts, node: null, error: failure(context, `policy ${policy.name} threw at selection ${iteration}`, e) };
+      }
+      if (!expandable(tree, choice, maxDepth)) {
+        const what =
+          `policy ${policy.name} chose node ${choice} at selection ${iteration}, which is not expandable ` +
+          `(expandable: the root, or an existing node that ended no rollout, at depth < ${maxDepth})`;
+        return { rollouts, node: null, choice, error: failure(context, what) };
+      }
       const input: NodeInput = {
         node: choice,
         iteration,
@@ -109,17 +119,10 @@ export const searchMachine = setup({
         history: historyOf(tree, choice, context.agentNames),
         adapter,
       };
-      enqueue.assign({ selected: [...context.selected, choice] });
-      enqueue.spawnChild('node', { id: `${NODE_ID}${iteration}`, input });
-      enqueue.sendTo(`${NODE_ID}${iteration}`, { type: 'EXPAND', rollouts: policy.rollouts });
+      return { rollouts, choice, selected: [...context.selected, choice], node: spawn('node', { id: `${NODE_ID}${iteration}`, input }) };
     }),
-    stopNode: enqueueActions(({ context, enqueue }) => enqueue.stopChild(nodeId(context))),
-    integrate: assign(({ context, event }) => {
-      const { node, rollouts } = event as NodeSettledEvent;
-      // The tree is this actor's own; the store is mutated in place, in rollout order.
-      integrateRollouts(context.tree, node, rollouts, context.agentNames);
-      return { rollouts: [...context.rollouts, rollouts] };
-    }),
+    expandNode: sendTo(({ context }) => context.node as NodeActorRef, ({ context }) => ({ type: 'EXPAND', rollouts: context.input.policy.rollouts }) as const),
+    stopNode: stopChild(({ context }) => context.node as NodeActorRef),
     recordNodeFailure: assign(({ context, event }) => ({
       error: failure(context, `node ${context.choice} (selection ${context.selected.length - 1}) failed`, (event as NodeFailedEvent).error),
     })),
@@ -132,45 +135,46 @@ export const searchMachine = setup({
     },
   },
   guards: {
-    budgetSpent: ({ context }) => context.selected.length >= context.policy.selections,
     failed: ({ context }) => context.error !== null,
-    unexpandable: ({ context }) => !expandable(context.tree, context.choice, context.scenario.turns.maxUtterances),
+    /** `advance` spawned no node: the selections are spent. */
+    budgetSpent: ({ context }) => context.node === null,
     fromCurrentNode: ({ context, event }) => (event as NodeSettledEvent).node === context.choice,
   },
 }).createMachine({
   id: 'search',
   context: ({ input }) => ({
-    ...input,
+    input,
     tree: new TreeStore(),
     agentNames: input.scenario.agents.map((a) => a.name),
+    maxDepth: input.scenario.turns.maxUtterances,
     selected: [],
     rollouts: [],
     choice: -1,
+    node: null,
     error: null,
   }),
   initial: 'selecting',
   on: { '*': { target: '.failing', actions: 'recordCrash' } },
   states: {
     selecting: {
-      entry: 'choose',
+      entry: 'advance',
       always: [
-        { guard: 'budgetSpent', target: 'done' },
         { guard: 'failed', target: 'failing' },
-        { guard: 'unexpandable', target: 'failing', actions: 'rejectChoice' },
-        { target: 'expanding', actions: 'expand' },
+        { guard: 'budgetSpent', target: 'done' },
+        { target: 'expanding', actions: 'expandNode' },
       ],
     },
     expanding: {
       exit: 'stopNode',
       on: {
-        NODE_SETTLED: { guard: 'fromCurrentNode', target: 'selecting', actions: 'integrate' },
+        NODE_SETTLED: { guard: 'fromCurrentNode', target: 'selecting' },
         NODE_FAILED: { target: 'failing', actions: 'recordNodeFailure' },
       },
     },
     done: { type: 'final' },
     failing: { entry: 'sendFail', on: { '*': { actions: 'throwFailure' } } },
   },
-  output: ({ context }) => ({ task: context.task, tree: context.tree, selected: context.selected, rollouts: context.rollouts }),
+  output: ({ context }) => ({ task: context.input.task, tree: context.tree, selected: context.selected, rollouts: context.rollouts }),
 });
 
 export type SearchActorRef = ActorRefFrom<typeof searchMachine>;

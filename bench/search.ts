@@ -1,6 +1,6 @@
 /**
- * Tree search through the actors (pool -> coordinator -> node -> dialogue -> agent) on the
- * simulated model: N generated tasks with the default optima budget (8 selections x 3 rollouts),
+ * Tree search through the actors (pool -> coordinator -> node -> rollout, each rollout's turns
+ * taken by plain agent calls) on the simulated model: N generated tasks with the default optima budget (8 selections x 3 rollouts),
  * one core. Prints medians over runs of rollouts/s, nodes/s, engine overhead per node (wall time
  * minus the model's own time, measured by timing the backend's sample and logLikelihood) and
  * heap bytes per settled node (the trees kept after GC, texts included). The same search as a

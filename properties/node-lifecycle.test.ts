@@ -1,15 +1,16 @@
 /**
  * Model-based test of the node lifecycle (actors/node.ts): random command sequences against the
- * real node machine, with stubbed rollouts (the test reports them) and a stubbed scoring step
- * (the test finishes it). After every legal command the actor's state must match the model's;
+ * real node machine, with stubbed rollouts (the test reports them, either by ending the rollout
+ * actor - XState's done/error event - or by sending ROLLOUT_DONE / ROLLOUT_FAILED) and a stubbed
+ * scoring step (the test finishes it). After every legal command the actor's state must match the model's;
  * every illegal command must put the actor in 'error' with a message naming event and state,
  * and leave no rollout running.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { createActor, createMachine, fromCallback, fromPromise, type AnyActorRef } from 'xstate';
-import type { dialogueMachine } from '../actors/dialogue.ts';
-import { nodeMachine, type NodeInput, type ScoreInput } from '../actors/node.ts';
+import { createActor, createMachine, fromPromise, type AnyActorRef } from 'xstate';
+import type { DialogueInput } from '../actors/dialogue.ts';
+import { nodeMachine, ROLLOUT_ID, type NodeInput, type ScoreInput } from '../actors/node.ts';
 import { prepareDialogue, type Dialogue } from '../engine/dialogue.ts';
 import type { ScoredRollout } from '../engine/search/rollout.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
@@ -25,6 +26,8 @@ interface Model {
   n: number;
   /** Dialogues reported done, by index; a failed index maps to null. */
   reported: Map<number, Dialogue | null>;
+  /** Indices reported by event whose stub rollout still runs (it may end later, harmlessly). */
+  byEvent: Set<number>;
 }
 
 interface Real {
@@ -33,6 +36,8 @@ interface Real {
   toParent: Array<{ type: string; [k: string]: unknown }>;
   /** Stub rollouts still running. */
   alive: Set<number>;
+  /** How to end each running stub rollout: with its dialogue, or with an error. */
+  finish: Map<number, { resolve: (d: Dialogue) => void; reject: (e: unknown) => void }>;
   finishScoring: (() => void) | null;
 }
 
@@ -55,14 +60,25 @@ const POISON = 'poison';
 const dialogueFor = (i: number, poison: boolean): Dialogue => ({ utterances: [], termination: 'agreement', finalAnswer: poison ? POISON : `a${i}`, tokenCount: 10 * i + 1 });
 
 function start(): Real {
-  const real: Real = { node: null as unknown as AnyActorRef, toParent: [], alive: new Set(), finishScoring: null };
+  const real: Real = { node: null as unknown as AnyActorRef, toParent: [], alive: new Set(), finish: new Map(), finishScoring: null };
   const machine = nodeMachine.provide({
     actors: {
-      rollout: fromCallback<{ type: string }, { index: number }>(({ input: i }) => {
-        real.alive.add(i.index);
-        return () => real.alive.delete(i.index);
-        // The node spawns whatever logic `rollout` names; only the type insists on a machine.
-      }) as unknown as typeof dialogueMachine,
+      // Runs until the test ends it or the node stops it (which aborts its signal).
+      rollout: fromPromise<Dialogue, DialogueInput>(({ self, signal }) => {
+        const index = Number(self.id.slice(ROLLOUT_ID.length));
+        real.alive.add(index);
+        const gone = () => {
+          real.alive.delete(index);
+          real.finish.delete(index);
+        };
+        signal.addEventListener('abort', gone);
+        return new Promise<Dialogue>((resolve, reject) => {
+          real.finish.set(index, {
+            resolve: (d) => (gone(), resolve(d)),
+            reject: (e) => (gone(), reject(e)),
+          });
+        });
+      }),
       score: fromPromise<ScoredRollout[], ScoreInput>(
         ({ input: s }) =>
           new Promise((resolve, reject) => {
@@ -140,26 +156,56 @@ class Expand implements fc.AsyncCommand<Model, Real> {
   toString = () => `Expand(${this.n})`;
 }
 
-/** Reports the k-th (mod count) unreported rollout as done (poisoned: its scoring will fail) or failed. */
+/**
+ * Reports the k-th (mod count) unreported rollout as done (poisoned: its scoring will fail) or
+ * failed: by ending its actor (XState tells the node) or by sending the node the event.
+ */
 class Report implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly k: number, readonly outcome: 'done' | 'poisoned' | 'failed') {}
+  constructor(
+    readonly k: number,
+    readonly outcome: 'done' | 'poisoned' | 'failed',
+    readonly via: 'end' | 'event',
+  ) {}
   check = (m: Model) => m.phase === 'rollingOut';
   async run(m: Model, r: Real) {
     const open = unreported(m);
     const index = open[this.k % open.length] as number;
+    const stub = r.finish.get(index);
+    expect(stub, `rollout ${index} should be running`).toBeDefined();
     if (this.outcome === 'failed') {
-      r.node.send({ type: 'ROLLOUT_FAILED', index, error: new Error('agent failed') });
+      const error = new Error('agent failed');
+      if (this.via === 'end') stub?.reject(error);
+      else r.node.send({ type: 'ROLLOUT_FAILED', index, error });
       m.reported.set(index, null);
       m.phase = 'failed';
     } else {
       const dialogue = dialogueFor(index, this.outcome === 'poisoned');
-      r.node.send({ type: 'ROLLOUT_DONE', index, dialogue });
+      if (this.via === 'end') stub?.resolve(dialogue);
+      else r.node.send({ type: 'ROLLOUT_DONE', index, dialogue });
       m.reported.set(index, dialogue);
       if (open.length === 1) m.phase = 'scoring';
     }
+    if (this.via === 'event') m.byEvent.add(index);
+    // XState's done/error event reaches the node after the promise settles.
+    if (this.via === 'end') await tick();
     expectMatches(m, r);
   }
-  toString = () => `Report(${this.k}, ${this.outcome})`;
+  toString = () => `Report(${this.k}, ${this.outcome}, ${this.via})`;
+}
+
+/** A rollout that reported done by event ends afterwards: the node ignores its done event. */
+class EndReported implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly k: number) {}
+  check = (m: Model) => m.phase === 'rollingOut' && [...m.byEvent].some((i) => m.reported.get(i) !== null);
+  async run(m: Model, r: Real) {
+    const ended = [...m.byEvent].filter((i) => m.reported.get(i) !== null);
+    const index = ended[this.k % ended.length] as number;
+    r.finish.get(index)?.resolve(m.reported.get(index) as Dialogue);
+    m.byEvent.delete(index);
+    await tick();
+    expectMatches(m, r);
+  }
+  toString = () => `EndReported(${this.k})`;
 }
 
 class FinishScoring implements fc.AsyncCommand<Model, Real> {
@@ -231,10 +277,15 @@ const legal = fc.oneof(
   { arbitrary: fc.integer({ min: 1, max: 4 }).map((n) => new Expand(n)), weight: 3 },
   {
     arbitrary: fc
-      .tuple(fc.nat(7), fc.constantFrom('done', 'done', 'done', 'done', 'poisoned', 'failed') as fc.Arbitrary<'done' | 'poisoned' | 'failed'>)
-      .map(([k, o]) => new Report(k, o)),
+      .tuple(
+        fc.nat(7),
+        fc.constantFrom('done', 'done', 'done', 'done', 'poisoned', 'failed') as fc.Arbitrary<'done' | 'poisoned' | 'failed'>,
+        fc.constantFrom('end', 'event') as fc.Arbitrary<'end' | 'event'>,
+      )
+      .map(([k, o, via]) => new Report(k, o, via)),
     weight: 10,
   },
+  { arbitrary: fc.nat(7).map((k) => new EndReported(k)), weight: 1 },
   { arbitrary: fc.constant(new FinishScoring()), weight: 3 },
   { arbitrary: fc.constant(new Cancel()), weight: 1 },
 );
@@ -246,7 +297,7 @@ describe('node lifecycle (model-based)', () => {
   test.prop([fc.commands([fc.oneof({ arbitrary: legal, weight: 8 }, { arbitrary: illegal, weight: 1 })], { maxCommands: 40, size: 'large' })], { numRuns: 400 })(
     'matches the model after every legal command and fails loudly on every illegal one',
     async (cmds) => {
-      await fc.asyncModelRun(() => ({ model: { phase: 'created', n: 0, reported: new Map() } as Model, real: start() }), cmds);
+      await fc.asyncModelRun(() => ({ model: { phase: 'created', n: 0, reported: new Map(), byEvent: new Set() } as Model, real: start() }), cmds);
     },
   );
 });

@@ -120,6 +120,9 @@ describe('trees grown from random rollouts', () => {
       const all: ScoredRollout[] = [];
       for (const [iteration, specs] of script.entries()) {
         const node = policy.select({ tree, selected, iteration, maxDepth, rng: Rng.keyed(seed, 't', 'select', iteration) });
+        // A policy may remember what it measured on this tree (optima does): a fresh one, measuring all over, agrees.
+        const fresh = (POLICIES[name] as () => SearchPolicy)();
+        expect(fresh.select({ tree, selected, iteration, maxDepth, rng: Rng.keyed(seed, 't', 'select', iteration) })).toBe(node);
         expect(expandable(tree, node, maxDepth)).toBe(true);
         expect(node === ROOT || !selected.includes(node)).toBe(true);
         selected.push(node);

@@ -51,8 +51,22 @@ const REMOVED_EXPRESSIONS: readonly string[] = [
 const PY_ISDIGIT =
   /^[\p{Nd}\u00B2\u00B3\u00B9\u1369-\u1371\u19DA\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u2474-\u247C\u2488-\u2490\u24EA\u24F5-\u24FD\u24FF\u2776-\u277E\u2780-\u2788\u278A-\u2792\u{10A40}-\u{10A43}\u{10E60}-\u{10E68}\u{11052}-\u{1105A}\u{1F100}-\u{1F10A}]+$/u;
 
+// Dialogue answers repeat endlessly in tree search: a bounded memo keeps the twenty-odd string
+// passes below off the hot path without changing any result.
+const NORMALIZE_MEMO_LIMIT = 50_000;
+const normalizeMemo = new Map<string, string>();
+
 /** Minerva's `normalize_final_answer`, step for step (the MATH answer normaliser of §1.3). */
 export function normalizeFinalAnswer(answer: string): string {
+  const hit = normalizeMemo.get(answer);
+  if (hit !== undefined) return hit;
+  const out = normalizeUncached(answer);
+  if (normalizeMemo.size >= NORMALIZE_MEMO_LIMIT) normalizeMemo.clear();
+  normalizeMemo.set(answer, out);
+  return out;
+}
+
+function normalizeUncached(answer: string): string {
   let s = answer.split('=').at(-1) ?? '';
   for (const [before, after] of SUBSTITUTIONS) s = s.split(before).join(after);
   for (const expr of REMOVED_EXPRESSIONS) s = s.split(expr).join('');

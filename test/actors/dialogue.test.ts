@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createActor, createMachine, toPromise } from 'xstate';
-import { dialogueMachine, type DialogueInput, type RolloutDoneEvent, type RolloutFailedEvent } from '../../actors/dialogue.ts';
+import { createActor, createMachine, toPromise, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { rolloutLogic, type DialogueInput } from '../../actors/dialogue.ts';
+import { nodeMachine } from '../../actors/node.ts';
 import { prepareDialogue, runDialogue, type DialogueOptions } from '../../engine/dialogue.ts';
 import type { Completion, ModelBackend, SampleRequest } from '../../engine/model.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
@@ -15,10 +16,10 @@ const families = (['gsm8k', 'hotpotqa'] as const).map((name) => {
 });
 
 function runActor(input: DialogueInput) {
-  return toPromise(createActor(dialogueMachine, { input }).start());
+  return toPromise(createActor(rolloutLogic, { input }).start());
 }
 
-describe.each(families)('dialogue actor on $name', ({ scenario, tasks, backend }) => {
+describe.each(families)('rollout actor on $name', ({ scenario, tasks, backend }) => {
   it('gives exactly what runDialogue gives, from the root and from a history, in both modes', async () => {
     let compared = 0;
     for (const [t, task] of tasks.entries()) {
@@ -30,7 +31,7 @@ describe.each(families)('dialogue actor on $name', ({ scenario, tasks, backend }
           const mode = (t + k) % 2 === 0 ? 'rollout' : 'generate';
           const opts: DialogueOptions = { seedKey: [seed, task.id, k], temperature: 0.7, mode, history: full.utterances.slice(0, k) };
           const expected = await runDialogue(setup, backend, opts);
-          expect(await runActor({ setup, backend, opts, index: k })).toEqual(expected);
+          expect(await runActor({ setup, backend, opts })).toEqual(expected);
           compared++;
         }
       }
@@ -39,7 +40,7 @@ describe.each(families)('dialogue actor on $name', ({ scenario, tasks, backend }
   });
 });
 
-describe('dialogue actor', () => {
+describe('rollout actor', () => {
   const { scenario, tasks, backend } = families[0] as (typeof families)[number];
   const setup = prepareDialogue(scenario, tasks[0] as (typeof tasks)[number], 1);
   const opts: DialogueOptions = { seedKey: [1], temperature: 0.7, mode: 'rollout' };
@@ -49,26 +50,27 @@ describe('dialogue actor', () => {
     const history = Array.from({ length: scenario.turns.maxUtterances }, (_, i) => said(i));
     for (const mode of ['rollout', 'generate'] as const) {
       const o = { ...opts, mode, history };
-      expect(await runActor({ setup, backend, opts: o, index: 0 })).toEqual(await runDialogue(setup, backend, o));
+      expect(await runActor({ setup, backend, opts: o })).toEqual(await runDialogue(setup, backend, o));
     }
   });
 
-  /** A parent that keeps every event its child dialogue sends. */
+  /** A parent that keeps every event it gets about its child rollout. */
   function withParent(childBackend: ModelBackend) {
     const events: Array<{ type: string }> = [];
     const parent = createMachine({
-      invoke: { id: 'rollout', src: dialogueMachine, input: { setup, backend: childBackend, opts, index: 5 } },
+      invoke: { id: 'rollout-5', src: rolloutLogic, input: { setup, backend: childBackend, opts } },
       on: { '*': { actions: ({ event }) => events.push(event) } },
     });
     return { actor: createActor(parent).start(), events };
   }
 
-  it('reports ROLLOUT_DONE with its index and the dialogue to its parent', async () => {
+  it('reports to its parent by ending: xstate.done.actor.<id> with the dialogue', async () => {
     const { events } = withParent(backend);
     await vi.waitFor(() => expect(events.length).toBeGreaterThan(0));
-    const done = events.find((e) => e.type === 'ROLLOUT_DONE') as RolloutDoneEvent;
-    expect(done.index).toBe(5);
-    expect(done.dialogue).toEqual(await runDialogue(setup, backend, opts));
+    expect(events).toHaveLength(1);
+    const done = events[0] as DoneActorEvent;
+    expect(done.type).toBe('xstate.done.actor.rollout-5');
+    expect(done.output).toEqual(await runDialogue(setup, backend, opts));
   });
 
   const failing: ModelBackend = {
@@ -80,35 +82,64 @@ describe('dialogue actor', () => {
     countTokens: () => 1,
   };
 
-  it('reports an agent error as ROLLOUT_FAILED to its parent, before anything else', async () => {
+  it('reports an agent error to its parent as xstate.error.actor.<id>', async () => {
     const { events } = withParent(failing);
     await vi.waitFor(() => expect(events.length).toBeGreaterThan(0));
-    const failed = events[0] as RolloutFailedEvent;
-    expect(failed.type).toBe('ROLLOUT_FAILED');
-    expect(failed.index).toBe(5);
+    expect(events).toHaveLength(1);
+    const failed = events[0] as ErrorActorEvent;
+    expect(failed.type).toBe('xstate.error.actor.rollout-5');
     expect(String(failed.error)).toContain('server said no');
   });
 
   it('without a parent, ends in error with the agent error', async () => {
-    await expect(runActor({ setup, backend: failing, opts, index: 0 })).rejects.toThrow('server said no');
+    await expect(runActor({ setup, backend: failing, opts })).rejects.toThrow('server said no');
   });
 
-  it('stopping it mid-turn aborts the model call', async () => {
-    const signals: AbortSignal[] = [];
+  /** A backend whose calls wait until the test answers them; records each call's signal. */
+  function manual() {
+    const calls: Array<{ signal: AbortSignal; answer: () => void }> = [];
     const hanging: ModelBackend = {
       ...failing,
-      name: 'hanging',
-      sample: ((_req: SampleRequest, options: { signal: AbortSignal }) => {
-        signals.push(options.signal);
-        return new Promise<Completion[]>(() => {});
-      }) as ModelBackend['sample'],
+      name: 'manual',
+      sample: ((req: SampleRequest, options: { signal: AbortSignal }) =>
+        new Promise<Completion[]>((resolve) => {
+          calls.push({ signal: options.signal, answer: () => resolve(backend.sample(req)) });
+        })) as ModelBackend['sample'],
     };
-    const actor = createActor(dialogueMachine, { input: { setup, backend: hanging, opts, index: 0 } }).start();
-    expect(actor.getSnapshot().value).toBe('speaking');
-    expect(signals).toHaveLength(1);
-    expect(signals[0]?.aborted).toBe(false);
+    return { hanging, calls };
+  }
+
+  it('stopping it mid-turn aborts the model call, and no turn follows', async () => {
+    const { hanging, calls } = manual();
+    const actor = createActor(rolloutLogic, { input: { setup, backend: hanging, opts } }).start();
+    expect(actor.getSnapshot().status).toBe('active');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.signal.aborted).toBe(false);
     actor.stop();
-    expect(signals[0]?.aborted).toBe(true);
+    expect(calls[0]?.signal.aborted).toBe(true);
     expect(actor.getSnapshot().status).toBe('stopped');
+    // A backend that ignores the signal and answers anyway: the reply is dropped, no next turn starts.
+    calls[0]?.answer();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toHaveLength(1);
+    expect(actor.getSnapshot().status).toBe('stopped');
+  });
+
+  it("a node's rollouts stopped mid-turn (CANCEL) abort every model call in flight", async () => {
+    const { hanging, calls } = manual();
+    const node = createActor(nodeMachine, {
+      input: { node: 0, iteration: 0, seed: 1, setup, backend: hanging, scorer: undefined as never, normalizer: 100, temperature: 0.7, history: [] },
+    }).start();
+    node.send({ type: 'EXPAND', rollouts: 3 });
+    expect(calls).toHaveLength(3);
+    // Rollout 0 gets its first reply and is on its second turn when the node is cancelled.
+    calls[0]?.answer();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toHaveLength(4);
+    expect(calls.some((c) => c.signal.aborted)).toBe(false);
+    node.send({ type: 'CANCEL' });
+    expect(node.getSnapshot().value).toBe('cancelled');
+    expect(calls.every((c) => c.signal.aborted)).toBe(true);
+    expect(Object.keys(node.getSnapshot().children)).toEqual([]);
   });
 });

@@ -35,6 +35,44 @@ export function filterAgainstSelected(tree: TreeStore, candidates: readonly numb
   return candidates.filter((c) => selected.every((s) => selectionRatio(tree.text[c] as string, tree.text[s] as string) >= filter));
 }
 
+/**
+ * What `filterAgainstSelected` found so far for one tree: `passed[c]` is how many of the
+ * selections in `selected` candidate c is known to be far enough from (-1: dropped). Texts never
+ * change, so a verdict holds for as long as the later selections extend `selected`.
+ */
+interface Verdicts {
+  selected: number[];
+  passed: Map<number, number>;
+}
+
+/**
+ * `filterAgainstSelected` over successive selections of one tree, measuring each candidate only
+ * against the selections it has not been measured against yet: same result, no repeated edit
+ * distances. Anything but an extension of the previous `selected` starts afresh.
+ */
+function filterIncrementally(memo: WeakMap<TreeStore, Verdicts>, tree: TreeStore, candidates: readonly number[], selected: readonly number[], filter: number): number[] {
+  let v = memo.get(tree);
+  if (!v || v.selected.length > selected.length || v.selected.some((s, i) => s !== selected[i])) {
+    v = { selected: [], passed: new Map() };
+    memo.set(tree, v);
+  }
+  const { passed } = v;
+  const survivors = candidates.filter((c) => {
+    let k = passed.get(c) ?? 0;
+    if (k < 0) return false;
+    for (; k < selected.length; k++) {
+      if (selectionRatio(tree.text[c] as string, tree.text[selected[k] as number] as string) < filter) {
+        passed.set(c, -1);
+        return false;
+      }
+    }
+    passed.set(c, k);
+    return true;
+  });
+  v.selected = selected.slice();
+  return survivors;
+}
+
 /** Indices of the k highest values; ties keep the earlier node first. */
 export function topByValue(tree: TreeStore, nodes: readonly number[], k: number): number[] {
   return [...nodes].sort((a, b) => tree.value(b) - tree.value(a) || a - b).slice(0, k);
@@ -42,6 +80,7 @@ export function topByValue(tree: TreeStore, nodes: readonly number[], k: number)
 
 export function optimaPolicy(overrides: Partial<PolicyParams> = {}): SearchPolicy {
   const p = resolveParams('optima', OPTIMA_DEFAULTS, overrides);
+  const verdicts = new WeakMap<TreeStore, Verdicts>();
   return {
     name: 'optima',
     params: { ...p },
@@ -51,7 +90,9 @@ export function optimaPolicy(overrides: Partial<PolicyParams> = {}): SearchPolic
     select(ctx: SelectionContext): number {
       const { tree } = ctx;
       const eligible = optimaCandidates(tree).filter((n) => expandable(tree, n, ctx.maxDepth));
-      const survivors = filterAgainstSelected(tree, eligible, ctx.selected, p.filter);
+      const survivors = filterIncrementally(verdicts, tree, eligible, ctx.selected, p.filter);
+      // After the task's last selection the verdicts are of no more use: do not keep them with the tree.
+      if (ctx.iteration + 1 >= p.selections) verdicts.delete(tree);
       if (survivors.length === 0) return ROOT;
       const top = topByValue(tree, survivors, p.topK);
       return top[sampleSoftmax(top.map((n) => tree.value(n)), ctx.rng)] as number;
