@@ -9,6 +9,7 @@ import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
 import { prepareDialogue } from '../engine/dialogue.ts';
 import type { PreferencePair, SftExample } from '../engine/examples.ts';
+import type { PreferenceExample } from '../engine/trainer.ts';
 import { writeDatasets, type TrainerFormat } from '../engine/export/index.ts';
 import { JsonlWriter, RecordLogWriter, writeJsonAtomic } from '../engine/files.ts';
 import type { ModelBackend } from '../engine/model.ts';
@@ -38,6 +39,8 @@ export interface SearchRunOptions {
   onTaskDone?: (done: number, pairs: number) => void;
   /** XState inspection of every coordinator (actors/progress.ts); only for a live display. */
   inspect?: (event: InspectionEvent) => void;
+  /** Influence probe during the search, for policies that ask for it (the dits policy). */
+  probe?: (pairs: PreferenceExample[]) => Promise<number>;
 }
 
 export interface SearchRunSummary {
@@ -133,6 +136,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     prepare: (batch) => opts.prepare(batch.filter((t) => !prepared.has(t))),
     onResult,
     ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    ...(opts.probe ? { probe: opts.probe } : {}),
   });
   await trees.close();
   await pairsFile.close();

@@ -21,6 +21,8 @@ import { metered, Meter, type MeterName, type MeterReading } from '../engine/bud
 import type { ModelBackend } from '../engine/model.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { optimaPolicy } from '../engine/search/policies/optima.ts';
+import { ditsPolicy } from '../engine/search/policies/dits.ts';
+import { validationMetric } from '../engine/influence/probe.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { parseParams, serializeParams, type SimParams } from '../engine/sim/params.ts';
@@ -45,6 +47,11 @@ export interface RunConfig {
   testTasks: number;
   groupSize: number;
   selection: { mode: SelectionMode; alpha: number; gamma: number };
+  /**
+   * The search policy: Optima's (the released pipeline: influence acts only at selection) or
+   * dits (influence also steers expansion, probed during the search). Absent in older manifests: optima.
+   */
+  searchPolicy?: 'optima' | 'dits';
   /** Learning rates and steps in the simulated model's units (docs/simulated-model.md). */
   training: { sftLr: number; sftEpochs: number; warmSteps: number; dpoLr: number; batchSize: number; probeLr: number; probeOptimizer: 'adamw' | 'sgd' };
 }
@@ -139,10 +146,24 @@ async function sft(env: RunEnv, t: number): Promise<void> {
   saveParams(join(iterDir(env, t), 'sft.params.json'), params);
 }
 
-/** §3.4 step 2: Optima's search with the SFT model; pairs with their Q. */
+/**
+ * F_g during the search, for the dits policy: one probe step from the SFT model (the search's
+ * model; no warm state exists yet at this stage) and the greedy validation metric, charged to
+ * the influence meter.
+ */
+function searchProbe(env: RunEnv, sftModel: SimParams): (pairs: PreferenceExample[]) => Promise<number> {
+  const { scenario, seed, training } = env.config;
+  return async (pairs) => {
+    const stepped = await env.trainer.probeStep(sftModel, sftModel, pairs, { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta });
+    return validationMetric(metered(env.trainer.backendFor(stepped), env.meters.influence), { scenario, tasks: env.tasks.validation, seed });
+  };
+}
+
+/** §3.4 step 2: the search with the SFT model; pairs with their Q. */
 async function search(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed } = env.config;
   const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  const dits = env.config.searchPolicy === 'dits';
   async function* tasks() {
     yield* env.tasks.search(t);
   }
@@ -151,7 +172,8 @@ async function search(env: RunEnv, t: number): Promise<void> {
     backend: backend(env, sftModel, 'q'),
     initial: new SimBackend(env.world, env.base),
     prepare: () => {},
-    policy: optimaPolicy(),
+    policy: dits ? ditsPolicy({ groupSize: env.config.groupSize }) : optimaPolicy(),
+    ...(dits ? { probe: searchProbe(env, sftModel) } : {}),
     seed: seed + t,
     out: join(iterDir(env, t), 'search'),
     concurrency: 8,

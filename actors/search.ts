@@ -3,8 +3,10 @@
  * mutate it) and runs the selections of §2.3 one after another:
  *
  *   selecting --policy's choice--> expanding (one node actor, EXPAND{policy.rollouts})
- *       ^                              | NODE_SETTLED: stop the node
- *       +------------------------------+
+ *       ^                              | NODE_SETTLED: integrate, stop the node
+ *       +-------- integrated <---------+
+ *       ^            | probes due (a policy with `probing`, and a probe given)
+ *       +-------- probing: F_g of each new group of pairs -> tree.influence
  *   selecting --policy.selections done--> done (output: the tree, selections, every rollout)
  *   a failed node, an unexpandable choice, a throwing policy or an unexpected event --> failing
  *
@@ -15,7 +17,10 @@
  * `failing` stops the node first (leaving `expanding` stops it) and then throws, so the actor
  * ends in 'error' with a message naming the task, and leaves no rollout running.
  */
-import { assign, createActor, enqueueActions, sendTo, setup, stopChild, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import { assign, createActor, enqueueActions, fromPromise, sendTo, setup, stopChild, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import { applyInfluence, pairKey, unprobedGroups, type ProbedGroup } from '../engine/search/influence-map.ts';
+import { candidatePairs, toPreferencePair, type TreePair } from '../engine/search/pairs.ts';
+import type { PreferenceExample } from '../engine/trainer.ts';
 import type { DialogueSetup } from '../engine/dialogue.ts';
 import type { ModelBackend } from '../engine/model.ts';
 import { expandable, type SearchPolicy } from '../engine/search/policy.ts';
@@ -39,6 +44,11 @@ export interface SearchInput {
   normalizer: number;
   /** Sample the rollouts from this adapter instead of the base model. */
   adapter?: string;
+  /**
+   * F_g of a group of pairs: one probe step and the validation metric (§3.2). Given, a policy
+   * that asks for `probing` gets influence during the search; absent, the policy sees none.
+   */
+  probe?: (pairs: PreferenceExample[]) => Promise<number>;
 }
 
 export interface SearchResult {
@@ -68,6 +78,10 @@ interface SearchContext {
   /** The node actor of the current selection, while it is in flight. */
   node: NodeActorRef | null;
   error: Error | null;
+  /** Groups probed during this task's search, in probing order. */
+  probed: ProbedGroup[];
+  /** Groups waiting for their probes. */
+  toProbe: TreePair[][];
 }
 
 function failure(context: SearchContext, what: string, cause?: unknown): Error {
@@ -82,17 +96,35 @@ export const searchMachine = setup({
     output: SearchResult;
     events: NodeSettledEvent | NodeFailedEvent | typeof FAIL | { type: `xstate.error.actor.${string}`; error: unknown };
   },
-  actors: { node: nodeMachine },
+  actors: {
+    node: nodeMachine,
+    probes: fromPromise<number[], { probe: (pairs: PreferenceExample[]) => Promise<number>; groups: PreferenceExample[][] }>(({ input }) =>
+      Promise.all(input.groups.map((g) => input.probe(g))),
+    ),
+  },
   actions: {
-    advance: assign(({ context, event, spawn }) => {
+    integrate: assign(({ context, event }) => {
+      const settled = event as NodeSettledEvent;
+      // The tree is this actor's own; the store is mutated in place, in rollout order.
+      integrateRollouts(context.tree, settled.node, settled.rollouts, context.agentNames);
+      const { probing } = context.input.policy;
+      const due = probing !== undefined && context.input.probe !== undefined && context.selected.length % probing.every === 0;
+      const probedKeys = new Set(context.probed.flatMap((g) => g.pairs.map(pairKey)));
+      const toProbe = due ? unprobedGroups(candidatePairs(context.tree, context.input.scenario.reward), probedKeys, probing.groupSize) : [];
+      return { rollouts: [...context.rollouts, settled.rollouts], toProbe };
+    }),
+    recordProbes: assign(({ context, event }) => {
+      const metrics = (event as unknown as { output: number[] }).output;
+      const probed = [...context.probed, ...context.toProbe.map((pairs, i) => ({ pairs, metric: metrics[i] as number }))];
+      applyInfluence(context.tree, probed);
+      return { probed, toProbe: [] };
+    }),
+    recordProbeFailure: assign(({ context, event }) => ({
+      error: failure(context, `influence probe after selection ${context.selected.length - 1} failed`, (event as { error?: unknown }).error),
+    })),
+    advance: assign(({ context, spawn }) => {
       const { policy, seed, task, setup: s, backend, scorer, normalizer, adapter } = context.input;
-      const { tree, maxDepth } = context;
-      let { rollouts } = context;
-      if (event.type === 'NODE_SETTLED') {
-        // The tree is this actor's own; the store is mutated in place, in rollout order.
-        integrateRollouts(tree, event.node, event.rollouts, context.agentNames);
-        rollouts = [...rollouts, event.rollouts];
-      }
+      const { tree, maxDepth, rollouts } = context;
       const iteration = context.selected.length;
       if (iteration >= policy.selections) return { rollouts, node: null };
       let choice: number;
@@ -139,6 +171,7 @@ export const searchMachine = setup({
     /** `advance` spawned no node: the selections are spent. */
     budgetSpent: ({ context }) => context.node === null,
     fromCurrentNode: ({ context, event }) => (event as NodeSettledEvent).node === context.choice,
+    probesWaiting: ({ context }) => context.toProbe.length > 0,
   },
 }).createMachine({
   id: 'search',
@@ -152,6 +185,8 @@ export const searchMachine = setup({
     choice: -1,
     node: null,
     error: null,
+    probed: [],
+    toProbe: [],
   }),
   initial: 'selecting',
   on: { '*': { target: '.failing', actions: 'recordCrash' } },
@@ -167,8 +202,27 @@ export const searchMachine = setup({
     expanding: {
       exit: 'stopNode',
       on: {
-        NODE_SETTLED: { guard: 'fromCurrentNode', target: 'selecting' },
+        NODE_SETTLED: { guard: 'fromCurrentNode', target: 'integrated', actions: 'integrate' },
         NODE_FAILED: { target: 'failing', actions: 'recordNodeFailure' },
+      },
+    },
+    integrated: {
+      always: [{ guard: 'probesWaiting', target: 'probing' }, { target: 'selecting' }],
+    },
+    probing: {
+      invoke: {
+        src: 'probes',
+        input: ({ context }) => ({
+          probe: context.input.probe as (pairs: PreferenceExample[]) => Promise<number>,
+          groups: context.toProbe.map((g) =>
+            g.map((pair) => {
+              const p = toPreferencePair(context.tree, pair, context.input.task.id, context.agentNames, context.input.setup.systemPrompts);
+              return { messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected };
+            }),
+          ),
+        }),
+        onDone: { target: 'selecting', actions: 'recordProbes' },
+        onError: { target: 'failing', actions: 'recordProbeFailure' },
       },
     },
     done: { type: 'final' },

@@ -29,6 +29,7 @@ interface RunFlags {
   testTasks: number;
   groupSize: number;
   selection: SelectionMode;
+  policy: 'optima' | 'dits';
   alpha: number;
   gamma: number;
   out?: string;
@@ -55,6 +56,7 @@ function configFrom(flags: RunFlags): RunConfig {
     testTasks: flags.testTasks,
     groupSize: flags.groupSize,
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
+    searchPolicy: flags.policy,
     training: { ...DEFAULT_TRAINING },
   };
 }
@@ -84,6 +86,10 @@ export function registerRunCommand(program: Command): void {
     .option('--validation <n>', 'validation tasks V of every probe (§3.2)', intOption(1), 20)
     .option('--test-tasks <n>', 'test tasks evaluated after each iteration', intOption(1), 100)
     .option('--group-size <n>', 'pairs per influence probe (1 = per-pair influence)', intOption(1), 5)
+    .option('--policy <name>', 'search policy: optima (influence only selects pairs, as released) or dits (influence also steers expansion)', (v: string) => {
+      if (v !== 'optima' && v !== 'dits') throw new InvalidArgumentError('expected optima or dits');
+      return v;
+    }, 'optima')
     .option('--selection <mode>', `pair selection: ${SELECTION_MODES.join(', ')}`, selectionMode, 'mix')
     .option('--alpha <a>', 'fraction of pairs kept', floatOption(0, 1), 0.5)
     .option('--gamma <g>', 'weight of Q in H = influence + gamma * Q', floatOption(0, 100), 1)

@@ -45,6 +45,12 @@ export interface SearchPolicy {
   readonly temperature: number;
   /** The node to expand next; it must be `expandable`. */
   select(ctx: SelectionContext): number;
+  /**
+   * Influence during the search (the dits policy): after every `every` selections, the task's
+   * candidate pairs not yet probed are probed in groups of `groupSize`, when the run provides a
+   * probe; their normalised influence lands in `tree.influence` for the policy to read.
+   */
+  readonly probing?: { every: number; groupSize: number };
 }
 
 /** A node a rollout can continue from: the root, or a node that did not end a dialogue and is below the cap. */

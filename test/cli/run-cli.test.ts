@@ -50,6 +50,17 @@ describe('dits run', () => {
     expect(files(broken)).toEqual(files(whole));
   });
 
+  it('runs influence-guided search with --policy dits, probing during the search', () => {
+    const out = join(dir, 'dits');
+    const r = dits(['run', '--out', out, '--iterations', '1', '--policy', 'dits', ...SMALL]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).config.searchPolicy).toBe('dits');
+    // The probes during the search are charged to the influence meter on top of the probes stage's.
+    const plain = JSON.parse(readFileSync(join(whole, 'iter-0', 'meters.json'), 'utf8'));
+    const guided = JSON.parse(readFileSync(join(out, 'iter-0', 'meters.json'), 'utf8'));
+    expect(guided.influence.calls).toBeGreaterThan(plain.influence.calls);
+  });
+
   it('refuses to start over an existing run without --resume or --overwrite', () => {
     const r = dits(['run', '--out', whole, '--iterations', '2', ...SMALL]);
     expect(r.status).toBe(2);

@@ -37,7 +37,7 @@ export function ditsScore(influence: number, q: number, p: Pick<DitsParams, 'gam
   return (Number.isNaN(influence) ? p.bonus : influence) + p.gamma * q;
 }
 
-export function ditsPolicy(overrides: Partial<PolicyParams> = {}): SearchPolicy & { probing: { every: number; groupSize: number } } {
+export function ditsPolicy(overrides: Partial<PolicyParams> = {}): SearchPolicy {
   const p = resolveParams('dits', DITS_DEFAULTS, overrides);
   return {
     name: 'dits',

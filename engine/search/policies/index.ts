@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { InputError } from '../../../scenarios/errors.ts';
 import type { PolicyParams, SearchPolicy } from '../policy.ts';
 import { bestOfNPolicy } from './best-of-n.ts';
+import { ditsPolicy } from './dits.ts';
 import { optimaPolicy } from './optima.ts';
 import { puctPolicy } from './puct.ts';
 import { randomPolicy } from './random.ts';
@@ -16,6 +17,7 @@ type Factory = (params: PolicyParams) => SearchPolicy;
 
 export const BUILTIN_POLICIES: Record<string, Factory> = {
   optima: optimaPolicy,
+  dits: ditsPolicy,
   uct: uctPolicy,
   puct: puctPolicy,
   random: randomPolicy,
