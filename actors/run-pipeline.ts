@@ -45,6 +45,8 @@ const position = (m: StageMark) => m.iteration * STAGES.length + STAGES.indexOf(
 
 interface PipelineContext {
   env: RunEnv;
+  /** A stage's failure, rethrown by runPipeline. */
+  error?: unknown;
   next: number;
   completed: StageMark[];
   /** Stages this session may still run (a time-boxed run stops cleanly and resumes later). */
@@ -86,9 +88,11 @@ const pipeline = setup({
         src: 'stage',
         input: ({ context }) => ({ env: context.env, mark: markAt(context.next) }),
         onDone: { target: 'deciding', actions: 'record' },
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
     },
     done: { type: 'final' },
+    failed: { type: 'final' },
   },
 });
 
@@ -117,7 +121,10 @@ export async function runPipeline(
   }
   actor.start();
   await toPromise(actor);
-  return actor.getSnapshot().context.next >= env.config.iterations * STAGES.length;
+  const { context } = actor.getSnapshot();
+  // The failed stage's outputs may be partial, but it was never recorded: a resume redoes it.
+  if (context.error !== undefined) throw context.error;
+  return context.next >= env.config.iterations * STAGES.length;
 }
 
 /** What an iteration produced, from its files. */

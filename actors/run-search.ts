@@ -17,6 +17,8 @@ import { estimateNormalizer, NORMALIZER_DIALOGUES } from '../engine/search/norma
 import { toPreferencePair, treePairs } from '../engine/search/pairs.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
+import { isBudgetExhausted } from '../engine/budget.ts';
+import { InputError } from '../scenarios/errors.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
 import { encodeTree, treeRecord } from '../engine/tree/codec.ts';
 import { searchTasks, type TaskSearchResult } from './pool.ts';
@@ -44,6 +46,8 @@ export interface SearchRunOptions {
 }
 
 export interface SearchRunSummary {
+  /** True when the Q budget stopped the search before every task was searched. */
+  stoppedByBudget: boolean;
   tasks: number;
   rollouts: number;
   nodes: number;
@@ -96,7 +100,13 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   if (head.length === 0) throw new RangeError('no tasks to search: the task source is empty');
   opts.prepare(head);
   const prepared = new Set(head);
-  const normalizer = opts.normalizer ?? (await estimateNormalizer(scenario, backend, head, seed));
+  let normalizer: number;
+  try {
+    normalizer = opts.normalizer ?? (await estimateNormalizer(scenario, backend, head, seed));
+  } catch (e) {
+    if (isBudgetExhausted(e)) throw new InputError(`the Q budget ran out while sampling the ${NORMALIZER_DIALOGUES} dialogues of the token normalizer: raise --budget-tokens`);
+    throw e;
+  }
 
   const trees = new RecordLogWriter(join(opts.out, 'trees.msgpack'));
   const pairsFile = new JsonlWriter(join(opts.out, 'pairs.jsonl'));
@@ -123,27 +133,36 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     opts.onTaskDone?.(totals.tasks, pairs.length);
   };
 
-  await searchTasks(all, {
-    scenario,
-    backend,
-    scorer,
-    policy,
-    seed,
-    normalizer,
-    concurrency: opts.concurrency,
-    setupFor: (task: Task) => prepareDialogue(scenario, task, seed),
-    // The first tasks were prepared for the normalizer already.
-    prepare: (batch) => opts.prepare(batch.filter((t) => !prepared.has(t))),
-    onResult,
-    ...(opts.inspect ? { inspect: opts.inspect } : {}),
-    ...(opts.probe ? { probe: opts.probe } : {}),
-  });
+  // With a Q budget, the search stops cleanly when a rollout is refused: the tasks delivered so
+  // far keep their trees and pairs, the task in flight and those after it are not searched.
+  let stoppedByBudget = false;
+  try {
+    await searchTasks(all, {
+      scenario,
+      backend,
+      scorer,
+      policy,
+      seed,
+      normalizer,
+      concurrency: opts.concurrency,
+      setupFor: (task: Task) => prepareDialogue(scenario, task, seed),
+      // The first tasks were prepared for the normalizer already.
+      prepare: (batch) => opts.prepare(batch.filter((t) => !prepared.has(t))),
+      onResult,
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
+      ...(opts.probe ? { probe: opts.probe } : {}),
+    });
+  } catch (e) {
+    if (!isBudgetExhausted(e)) throw e;
+    stoppedByBudget = true;
+  }
   await trees.close();
   await pairsFile.close();
 
   const sft: SftExample[] = selectSftExamples(scenario, sftCandidates, defaultSftSelection(scenario));
   const datasets = await writeDatasets(join(opts.out, 'datasets'), { pairs, sft, formats: opts.formats, seed });
   const summary: SearchRunSummary = {
+    stoppedByBudget,
     tasks: totals.tasks,
     rollouts: totals.rollouts,
     nodes: totals.nodes,

@@ -17,7 +17,7 @@ import { runProbes } from '../engine/influence/probe.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
 import { spearman } from '../engine/influence/correlation.ts';
 import { selectPairs, type SelectionMode } from '../engine/influence/selection.ts';
-import { metered, Meter, type MeterName, type MeterReading } from '../engine/budget.ts';
+import { capped, metered, Meter, type MeterName, type MeterReading } from '../engine/budget.ts';
 import type { ModelBackend } from '../engine/model.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { optimaPolicy } from '../engine/search/policies/optima.ts';
@@ -52,6 +52,12 @@ export interface RunConfig {
    * dits (influence also steers expansion, probed during the search). Absent in older manifests: optima.
    */
   searchPolicy?: 'optima' | 'dits';
+  /**
+   * Per-iteration token budget of Q estimation plus influence estimation and its split (§4):
+   * the search may spend tokens x (1 - influenceShare), the probes tokens x influenceShare; each
+   * stops cleanly, never past its share.
+   */
+  budget?: { tokens: number; influenceShare: number };
   /** Learning rates and steps in the simulated model's units (docs/simulated-model.md). */
   training: { sftLr: number; sftEpochs: number; warmSteps: number; dpoLr: number; batchSize: number; probeLr: number; probeOptimizer: 'adamw' | 'sgd' };
 }
@@ -106,14 +112,31 @@ function previousModel(env: RunEnv, t: number): SimParams {
   return t === 0 ? env.base : loadParams(join(iterDir(env, t - 1), 'model.params.json'));
 }
 
-function backend(env: RunEnv, params: SimParams, meter: MeterName): ModelBackend {
-  return metered(new SimBackend(env.world, params), env.meters[meter]);
+/** Per iteration, the token budget of the Q and influence meters (§4), when the run has one. */
+function iterationCap(env: RunEnv, meter: MeterName, t: number): number | undefined {
+  const budget = env.config.budget;
+  if (!budget || (meter !== 'q' && meter !== 'influence')) return undefined;
+  const share = meter === 'influence' ? budget.influenceShare : 1 - budget.influenceShare;
+  // Meters are cumulative over the run; this iteration may spend its share on top of what the
+  // earlier iterations spent (their last readings are on disk, so a resumed run agrees).
+  const before = t === 0 ? 0 : (JSON.parse(readFileSync(join(iterDir(env, t - 1), 'meters.json'), 'utf8')) as Record<MeterName, MeterReading>)[meter].tokens;
+  return before + budget.tokens * share;
+}
+
+/** `model` charged to a meter, and refused past the meter's budget when the run has one. */
+function meteredFor(env: RunEnv, model: ModelBackend, meter: MeterName, t: number): ModelBackend {
+  const cap = iterationCap(env, meter, t);
+  return cap === undefined ? metered(model, env.meters[meter]) : capped(model, env.meters[meter], cap);
+}
+
+function backend(env: RunEnv, params: SimParams, meter: MeterName, t: number): ModelBackend {
+  return meteredFor(env, new SimBackend(env.world, params), meter, t);
 }
 
 /** §2.2: N samples per task with the previous model at T = 0.7, the best per task, ranked and filtered. */
 async function sftData(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed, sftSamples } = env.config;
-  const model = backend(env, previousModel(env, t), 'sft');
+  const model = backend(env, previousModel(env, t), 'sft', t);
   const scorer = new DialogueScorer(scenario, new SimBackend(env.world, env.base));
   const candidates: SftCandidate[] = [];
   for (const task of env.tasks.sft(t)) {
@@ -169,7 +192,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
   }
   await runSearch(tasks(), {
     scenario,
-    backend: backend(env, sftModel, 'q'),
+    backend: backend(env, sftModel, 'q', t),
     initial: new SimBackend(env.world, env.base),
     prepare: () => {},
     policy: dits ? ditsPolicy({ groupSize: env.config.groupSize }) : optimaPolicy(),
@@ -215,12 +238,11 @@ async function probes(env: RunEnv, t: number): Promise<void> {
   const pool = candidatePool(env, t);
   const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
   const warmModel = loadParams(join(iterDir(env, t), 'warm.params.json'));
-  const meter = env.meters.influence;
   const trainer = {
     sft: env.trainer.sft.bind(env.trainer),
     dpo: env.trainer.dpo.bind(env.trainer),
     probeStep: env.trainer.probeStep.bind(env.trainer),
-    backendFor: (p: SimParams) => metered(env.trainer.backendFor(p), meter),
+    backendFor: (p: SimParams) => meteredFor(env, env.trainer.backendFor(p), 'influence', t),
   };
   const pairs = pool.map(asExample);
   const groups = probeGroups(pool.length, { size: groupSize, seed: seed + t });
@@ -238,10 +260,10 @@ async function probes(env: RunEnv, t: number): Promise<void> {
   // validation dialogues go unmetered, so the influence budget is the probes' alone.
   const surrogate = await validationSurrogate(env.trainer.backendFor(warmModel), validation);
   const firstOrder = firstOrderInfluence(env.world, { warm: warmModel, ref: sftModel, pairs, groups, beta: scenario.reward.dpoBeta, surrogate });
-  const rho = spearman(run.groups.map((g) => g.influence), firstOrder);
+  const rho = spearman(run.groups.map((g) => g.influence), run.groups.map((g) => firstOrder[g.id] as number));
   writeJsonAtomic(join(iterDir(env, t), 'influence.json'), {
     ...run,
-    groups: run.groups.map((g, i) => ({ ...g, firstOrder: firstOrder[i] as number })),
+    groups: run.groups.map((g) => ({ ...g, firstOrder: firstOrder[g.id] as number })),
     // Spearman's ρ of probe influence against firstOrder over the groups; null when undefined (a constant side).
     spearman: Number.isNaN(rho) ? null : rho,
     firstOrderSurrogate: { dialogues: surrogate.dialogues, scoring: surrogate.scoring, utterances: surrogate.targets.length },
@@ -286,7 +308,7 @@ export interface EvalResult {
 /** T = 0, one dialogue per test task: mean metric and mean tokens. */
 async function evaluate(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed } = env.config;
-  const model = backend(env, loadParams(join(iterDir(env, t), 'model.params.json')), 'eval');
+  const model = backend(env, loadParams(join(iterDir(env, t), 'model.params.json')), 'eval', t);
   const results = await Promise.all(
     env.tasks.test.map(async (task) => {
       const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });

@@ -45,3 +45,49 @@ export function metered(backend: ModelBackend, meter: Meter): ModelBackend {
     countTokens: (text) => backend.countTokens(text),
   };
 }
+
+/** A call refused because it could take its meter past the cap. */
+export class BudgetExhausted extends Error {
+  override readonly name = 'BudgetExhausted';
+}
+
+/** True when `err`, or any error in its `cause` chain, is a BudgetExhausted. */
+export function isBudgetExhausted(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof BudgetExhausted) return true;
+  return false;
+}
+
+/**
+ * `backend` charged to `meter`, never past `cap` tokens. A call may produce up to
+ * n x maxTokens tokens, so it holds that much while in flight; a call that does not fit waits
+ * for calls in flight to finish and give back what they did not use, and is refused with
+ * BudgetExhausted only when it cannot fit even with nothing in flight. The meter can therefore
+ * never be overspent; the price is that the last call's worth of budget may stay unused.
+ */
+export function capped(backend: ModelBackend, meter: Meter, cap: number): ModelBackend {
+  const inner = metered(backend, meter);
+  let reserved = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    for (const wake of waiting.splice(0)) wake();
+  };
+  return {
+    ...inner,
+    async sample(req, options) {
+      const need = req.n * req.maxTokens;
+      while (meter.tokens + reserved + need > cap) {
+        if (reserved === 0) {
+          throw new BudgetExhausted(`token budget of ${cap} reached (${meter.tokens} spent; a call may take ${need})`);
+        }
+        await new Promise<void>((wake) => waiting.push(wake));
+      }
+      reserved += need;
+      try {
+        return await inner.sample(req, options);
+      } finally {
+        reserved -= need;
+        release();
+      }
+    },
+  };
+}

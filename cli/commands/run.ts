@@ -30,6 +30,8 @@ interface RunFlags {
   groupSize: number;
   selection: SelectionMode;
   policy: 'optima' | 'dits';
+  budgetTokens?: number;
+  influenceShare: number;
   alpha: number;
   gamma: number;
   out?: string;
@@ -57,6 +59,7 @@ function configFrom(flags: RunFlags): RunConfig {
     groupSize: flags.groupSize,
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
     searchPolicy: flags.policy,
+    ...(flags.budgetTokens !== undefined ? { budget: { tokens: flags.budgetTokens, influenceShare: flags.influenceShare } } : {}),
     training: { ...DEFAULT_TRAINING },
   };
 }
@@ -90,6 +93,8 @@ export function registerRunCommand(program: Command): void {
       if (v !== 'optima' && v !== 'dits') throw new InvalidArgumentError('expected optima or dits');
       return v;
     }, 'optima')
+    .option('--budget-tokens <n>', 'per iteration, the tokens Q estimation (search) and influence estimation (probes) may spend together; each stops cleanly at its share', intOption(1))
+    .option('--influence-share <f>', 'the share of --budget-tokens for influence; the rest is for the search', floatOption(0, 1), 0.5)
     .option('--selection <mode>', `pair selection: ${SELECTION_MODES.join(', ')}`, selectionMode, 'mix')
     .option('--alpha <a>', 'fraction of pairs kept', floatOption(0, 1), 0.5)
     .option('--gamma <g>', 'weight of Q in H = influence + gamma * Q', floatOption(0, 100), 1)
@@ -107,6 +112,9 @@ export function registerRunCommand(program: Command): void {
         if (!found) throw new InputError(`${out}: no ${MANIFEST}, so there is no run to resume`);
         manifest = found;
       } else {
+        if (flags.budgetTokens !== undefined && flags.policy === 'dits') {
+          throw new InputError('--budget-tokens works with --policy optima only for now: the dits policy probes during the search, and those probes are not capped yet');
+        }
         const config = configFrom(flags);
         out = flags.out ?? join('runs', `run-${config.scenario.name}-seed${flags.seed}`);
         if (flags.overwrite) rmSync(out, { recursive: true, force: true });

@@ -2,13 +2,14 @@
  * Influence probes (§3.2): from the warm state, one optimizer step on a group's pairs with a
  * fresh optimizer, then V validation dialogues at T = 0; F_g is their mean metric and the
  * group's influence is F_g - F(warm). Each probe is a pure function of (warm state, group), so
- * probes may run in any order or all at once and give the same results.
+ * the order they run in does not change any group's result.
  */
 import { scoreAnswer } from '../../scenarios/metrics/index.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../dialogue.ts';
 import type { ModelBackend } from '../model.ts';
+import { isBudgetExhausted } from '../budget.ts';
 import type { PreferenceExample, ProbeStepOptions, Trainer } from '../trainer.ts';
 import type { ProbeGroup } from './groups.ts';
 import { minMaxNormalize, pairInfluence } from './normalize.ts';
@@ -51,9 +52,12 @@ export interface GroupInfluence {
 }
 
 export interface ProbeRun {
-  /** F(warm), the validation metric before any probe step. */
+  /** F(warm), the validation metric before any probe step (NaN when the budget ran out first). */
   baseline: number;
+  /** The probed groups, in the order given; with a budget, those probed before it ran out. */
   groups: GroupInfluence[];
+  /** True when the influence budget stopped the probes before every group was probed. */
+  stoppedByBudget: boolean;
   /** Normalised influence per candidate pair (its group's); NaN for a pair in no group. */
   pairInfluence: number[];
 }
@@ -79,22 +83,35 @@ export async function probeGroup<H>(opts: ProbeOptions<H>, group: ProbeGroup): P
   return validationMetric(opts.trainer.backendFor(stepped), opts.validation);
 }
 
+/**
+ * Every group's probe, one after another in the order given, so that when the influence budget
+ * runs out (a BudgetExhausted from the backend) the groups probed are a fixed prefix and the run
+ * stops cleanly; the rest stay unprobed (influence NaN).
+ */
 export async function runProbes<H>(opts: ProbeOptions<H>): Promise<ProbeRun> {
-  const baseline = await validationMetric(opts.trainer.backendFor(opts.warm), opts.validation);
-  const metrics = await Promise.all(
-    opts.groups.map(async (g) => {
+  const probed: ProbeGroup[] = [];
+  const metrics: number[] = [];
+  let baseline = Number.NaN;
+  let stoppedByBudget = false;
+  try {
+    baseline = await validationMetric(opts.trainer.backendFor(opts.warm), opts.validation);
+    for (const g of opts.groups) {
       const metric = await probeGroup(opts, g);
       opts.onProbe?.({ id: g.id, metric });
-      return metric;
-    }),
-  );
+      probed.push(g);
+      metrics.push(metric);
+    }
+  } catch (e) {
+    if (!isBudgetExhausted(e)) throw e;
+    stoppedByBudget = true;
+  }
   const normalized = minMaxNormalize(metrics);
-  const groups = opts.groups.map((g, i) => ({
+  const groups = probed.map((g, i) => ({
     id: g.id,
     members: [...g.members],
     metric: metrics[i] as number,
     influence: (metrics[i] as number) - baseline,
     normalized: normalized[i] as number,
   }));
-  return { baseline, groups, pairInfluence: pairInfluence(opts.pairs.length, opts.groups, metrics) };
+  return { baseline, groups, stoppedByBudget, pairInfluence: pairInfluence(opts.pairs.length, probed, metrics) };
 }

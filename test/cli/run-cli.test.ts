@@ -61,6 +61,23 @@ describe('dits run', () => {
     expect(guided.influence.calls).toBeGreaterThan(plain.influence.calls);
   });
 
+  it('keeps the search and the probes within their shares of --budget-tokens, and stops them cleanly', () => {
+    const out = join(dir, 'budget');
+    const budget = 30_000;
+    const r = dits(['run', '--out', out, '--iterations', '2', ...SMALL, '--budget-tokens', String(budget), '--influence-share', '0.25']);
+    expect(r.status, r.stderr).toBe(0);
+    const m0 = JSON.parse(readFileSync(join(out, 'iter-0', 'meters.json'), 'utf8'));
+    const m1 = JSON.parse(readFileSync(join(out, 'iter-1', 'meters.json'), 'utf8'));
+    expect(m0.q.tokens).toBeLessThanOrEqual(budget * 0.75);
+    expect(m0.influence.tokens).toBeLessThanOrEqual(budget * 0.25);
+    expect(m1.q.tokens - m0.q.tokens).toBeLessThanOrEqual(budget * 0.75);
+    expect(m1.influence.tokens - m0.influence.tokens).toBeLessThanOrEqual(budget * 0.25);
+    const probes = JSON.parse(readFileSync(join(out, 'iter-0', 'influence.json'), 'utf8'));
+    const search = JSON.parse(readFileSync(join(out, 'iter-0', 'search', 'summary.json'), 'utf8'));
+    expect(probes.stoppedByBudget || search.stoppedByBudget).toBe(true);
+    expect(dits(['run', '--out', join(dir, 'nope'), '--budget-tokens', '100', '--policy', 'dits', ...SMALL]).status).toBe(2);
+  });
+
   it('refuses to start over an existing run without --resume or --overwrite', () => {
     const r = dits(['run', '--out', whole, '--iterations', '2', ...SMALL]);
     expect(r.status).toBe(2);
