@@ -255,6 +255,7 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     groups,
     step: { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta },
     validation,
+    sequential: env.config.budget !== undefined,
   });
   // The first-order estimate for comparison (docs/influence.md). Analysis, not part of DITS: its
   // validation dialogues go unmetered, so the influence budget is the probes' alone.

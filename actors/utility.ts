@@ -17,6 +17,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderSvg } from '../engine/report/plot.ts';
+import { utilitySpec } from '../engine/report/utility-plot.ts';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
 import { spearman } from '../engine/influence/correlation.ts';
@@ -262,5 +264,14 @@ export async function writeUtility(env: RunEnv, opts: UtilityOptions): Promise<{
   const markdown = utilityMarkdown(report, env.config.scenario.metric);
   writeJsonAtomic(join(iterDir(env, opts.iteration), 'utility.json'), report);
   writeFileAtomic(join(iterDir(env, opts.iteration), 'utility.md'), markdown);
+  const c = report.spearman;
+  const svg = await renderSvg(
+    utilitySpec(
+      report.groups.map((g) => ({ group: g.id, gain: g.gain, meanQ: g.meanQ, influence: g.influence, firstOrder: g.firstOrder })),
+      env.config.scenario.metric,
+      { meanQ: c.q, influence: c.influence, firstOrder: c.firstOrder },
+    ),
+  );
+  writeFileAtomic(join(iterDir(env, opts.iteration), 'utility.svg'), svg);
   return { report, markdown };
 }

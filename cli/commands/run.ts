@@ -32,6 +32,8 @@ interface RunFlags {
   policy: 'optima' | 'dits';
   budgetTokens?: number;
   influenceShare: number;
+  probeLr?: number;
+  probeOptimizer: 'adamw' | 'sgd';
   alpha: number;
   gamma: number;
   out?: string;
@@ -60,7 +62,7 @@ function configFrom(flags: RunFlags): RunConfig {
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
     searchPolicy: flags.policy,
     ...(flags.budgetTokens !== undefined ? { budget: { tokens: flags.budgetTokens, influenceShare: flags.influenceShare } } : {}),
-    training: { ...DEFAULT_TRAINING },
+    training: { ...DEFAULT_TRAINING, probeOptimizer: flags.probeOptimizer, ...(flags.probeLr !== undefined ? { probeLr: flags.probeLr } : {}) },
   };
 }
 
@@ -93,6 +95,11 @@ export function registerRunCommand(program: Command): void {
       if (v !== 'optima' && v !== 'dits') throw new InvalidArgumentError('expected optima or dits');
       return v;
     }, 'optima')
+    .option('--probe-optimizer <name>', 'the optimizer of the one probe step: adamw or sgd', (v: string) => {
+      if (v !== 'adamw' && v !== 'sgd') throw new InvalidArgumentError('expected adamw or sgd');
+      return v;
+    }, 'adamw')
+    .option('--probe-lr <lr>', `learning rate of the probe step, in the simulated model's units (default ${DEFAULT_TRAINING.probeLr})`, floatOption(1e-9, 100))
     .option('--budget-tokens <n>', 'per iteration, the tokens Q estimation (search) and influence estimation (probes) may spend together; each stops cleanly at its share', intOption(1))
     .option('--influence-share <f>', 'the share of --budget-tokens for influence; the rest is for the search', floatOption(0, 1), 0.5)
     .option('--selection <mode>', `pair selection: ${SELECTION_MODES.join(', ')}`, selectionMode, 'mix')

@@ -74,6 +74,11 @@ export interface ProbeOptions<H> {
   validation: ValidationSet;
   /** Called as each probe finishes, in whatever order they finish (progress only). */
   onProbe?: (g: { id: number; metric: number }) => void;
+  /**
+   * One probe after another, in the order given. Needed under a budget, so that the groups
+   * probed before it runs out are a fixed prefix; otherwise every probe runs at once.
+   */
+  sequential?: boolean;
 }
 
 /** One probe: the group's step from the warm state, then the validation metric. */
@@ -84,22 +89,30 @@ export async function probeGroup<H>(opts: ProbeOptions<H>, group: ProbeGroup): P
 }
 
 /**
- * Every group's probe, one after another in the order given, so that when the influence budget
- * runs out (a BudgetExhausted from the backend) the groups probed are a fixed prefix and the run
- * stops cleanly; the rest stay unprobed (influence NaN).
+ * Every group's probe: all at once, or (`sequential`) one after another so that when the
+ * influence budget runs out (a BudgetExhausted from the backend) the groups probed are a fixed
+ * prefix and the run stops cleanly; the rest stay unprobed (influence NaN).
  */
 export async function runProbes<H>(opts: ProbeOptions<H>): Promise<ProbeRun> {
   const probed: ProbeGroup[] = [];
   const metrics: number[] = [];
   let baseline = Number.NaN;
   let stoppedByBudget = false;
+  const one = async (g: ProbeGroup) => {
+    const metric = await probeGroup(opts, g);
+    opts.onProbe?.({ id: g.id, metric });
+    return metric;
+  };
   try {
     baseline = await validationMetric(opts.trainer.backendFor(opts.warm), opts.validation);
-    for (const g of opts.groups) {
-      const metric = await probeGroup(opts, g);
-      opts.onProbe?.({ id: g.id, metric });
-      probed.push(g);
-      metrics.push(metric);
+    if (opts.sequential) {
+      for (const g of opts.groups) {
+        metrics.push(await one(g));
+        probed.push(g);
+      }
+    } else {
+      metrics.push(...(await Promise.all(opts.groups.map(one))));
+      probed.push(...opts.groups);
     }
   } catch (e) {
     if (!isBudgetExhausted(e)) throw e;

@@ -66,6 +66,9 @@ describe('dits analyze utility', () => {
     expect(r.stdout).toBe(md);
     for (const g of report.groups) expect(md).toMatch(new RegExp(`^\\| ${g.id} \\| ${g.members.length} \\| `, 'm'));
     for (const label of ['mean Q', 'probe influence', 'first-order']) expect(md).toMatch(new RegExp(`^\\| ${label} \\| `, 'm'));
+    const svg = read('utility.svg');
+    expect(svg).toMatch(/^<svg /);
+    for (const label of ['mean Q of the group', 'probe influence', 'first-order estimate']) expect(svg).toContain(label);
   });
 
   it('is deterministic, and a smaller sample is a subset of a larger one', () => {
