@@ -204,7 +204,8 @@ async function search(env: RunEnv, t: number): Promise<void> {
   });
 }
 
-interface PairLine {
+/** One line of the search's pairs.jsonl, as the later stages read it. */
+export interface PairLine {
   prompt: PreferenceExample['messages'];
   speaker: string;
   chosen: string;

@@ -27,7 +27,7 @@ import { keyedSeed, Rng } from '../engine/rng.ts';
 import { parseParams, type SimParams } from '../engine/sim/params.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
-import { iterDir, type RunEnv } from './run-stages.ts';
+import { iterDir, type RunEnv, type PairLine } from './run-stages.ts';
 
 export const DEFAULT_UTILITY_SAMPLE = 8;
 export const DEFAULT_UTILITY_REPEATS = 5;
@@ -87,14 +87,6 @@ export interface UtilityReport {
   firstOrderSource: 'influence.json' | 'computed';
   groups: UtilityGroup[];
   spearman: UtilityCorrelations;
-}
-
-interface PairLine {
-  prompt: PreferenceExample['messages'];
-  speaker: string;
-  chosen: string;
-  rejected: string;
-  chosen_value: number;
 }
 
 interface InfluenceFile {

@@ -1,23 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dits, tempDir } from './helpers.ts';
+import { dits, folderFiles, tempDir } from './helpers.ts';
 
 const TINY = ['--seeds', '2', '--sft-tasks', '8', '--sft-samples', '2', '--search-tasks', '6', '--validation', '4', '--test-tasks', '10'];
 const CONFIGS = ['full', 'random', 'q', 'influence', 'mix', 'share-0', 'share-0.2', 'share-0.4', 'share-0.6', 'share-0.8'];
-
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const f of readdirSync(d).sort()) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = readFileSync(p).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('dits compare', () => {
   const dir = tempDir();
@@ -49,7 +36,7 @@ describe('dits compare', () => {
   });
 
   it('reuses finished runs and resumes an interrupted one, ending with the same results', () => {
-    const before = files(out);
+    const before = folderFiles(out);
     // Interrupt q-seed1: the same manifest, three stages done (dits run --resume continues a compare run folder).
     const q1 = join(out, 'runs', 'q-seed1');
     const manifest = readFileSync(join(q1, 'manifest.json'));
@@ -66,13 +53,13 @@ describe('dits compare', () => {
     expect(r.stdout.match(/\(reused\)/g)).toHaveLength(19);
     expect(r.stdout).toMatch(/q seed 1: .*\(resumed in/);
     expect(r.stdout).toContain('1 runs made or continued, 19 reused');
-    expect(files(out)).toEqual(before);
+    expect(folderFiles(out)).toEqual(before);
     expect(seconds).toBeLessThan(20);
 
     const again = dits(['compare', '--out', out, ...TINY, '--quiet']);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toBe('');
-    expect(files(out)).toEqual(before);
+    expect(folderFiles(out)).toEqual(before);
   });
 
   it('refuses a folder whose runs have other settings', () => {

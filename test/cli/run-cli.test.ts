@@ -1,20 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dits, tempDir } from './helpers.ts';
-
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const f of readdirSync(d).sort()) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = readFileSync(p).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { dits, folderFiles, tempDir } from './helpers.ts';
 
 const SMALL = ['--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16', '--validation', '8', '--test-tasks', '20', '--quiet'];
 
@@ -47,7 +34,7 @@ describe('dits run', () => {
     expect(JSON.parse(readFileSync(join(broken, 'progress.json'), 'utf8')).completed).toHaveLength(3);
     expect(dits(['run', '--resume', broken, '--max-stages', '7', '--quiet']).status).toBe(0);
     expect(dits(['run', '--resume', broken, '--quiet']).status).toBe(0);
-    expect(files(broken)).toEqual(files(whole));
+    expect(folderFiles(broken)).toEqual(folderFiles(whole));
   });
 
   it('runs influence-guided search with --policy dits, probing during the search', () => {
