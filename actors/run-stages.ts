@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../scenarios/schema.ts';
+import type { RunSizes } from '../engine/run-sizes.ts';
 import type { Task } from '../scenarios/task.ts';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.ts';
 import type { SftExample } from '../engine/examples.ts';
@@ -36,16 +37,9 @@ export const STAGES = ['sft-data', 'sft', 'search', 'warm', 'probes', 'select', 
 export type Stage = (typeof STAGES)[number];
 
 /** Everything a run is configured with; written to the manifest and read back on resume. */
-export interface RunConfig {
+export interface RunConfig extends RunSizes {
   scenario: Scenario;
   seed: number;
-  iterations: number;
-  sftTasks: number;
-  sftSamples: number;
-  searchTasks: number;
-  validationTasks: number;
-  testTasks: number;
-  groupSize: number;
   selection: { mode: SelectionMode; alpha: number; gamma: number };
   /**
    * The search policy: Optima's (the released pipeline: influence acts only at selection) or

@@ -5,20 +5,14 @@ import { InvalidArgumentError, Option } from 'commander';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { DEFAULT_SHARES, PRESETS, type Preset } from '../../engine/report/plan.ts';
 import { runCompare } from '../../actors/compare.ts';
+import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
 import { floatOption, intOption } from '../options.ts';
 
-interface CompareFlags {
+interface CompareFlags extends RunSizeFlags {
   preset: Preset;
   seeds: number;
   scenario: string;
   out?: string;
-  iterations: number;
-  sftTasks: number;
-  sftSamples: number;
-  searchTasks: number;
-  validation: number;
-  testTasks: number;
-  groupSize: number;
   alpha: number;
   shares: number[];
   quiet?: boolean;
@@ -37,8 +31,7 @@ function shares(value: string): number[] {
 }
 
 export function registerCompareCommand(program: Command): void {
-  program
-    .command('compare')
+  addRunSizeOptions(program.command('compare'), { iterations: 1, testTasks: 200 })
     .description(
       'configurations at equal budget over k seeds (§4, §5): each a normal run folder under --out/runs, reused when finished; ' +
         'writes report.md (mean test metric with 95% Student t CI, tokens per dialogue, calls and tokens per meter), plot.svg and results.json',
@@ -47,13 +40,6 @@ export function registerCompareCommand(program: Command): void {
     .option('--seeds <k>', 'seeds 0..k-1; seed k sets the run seed and the task seed', intOption(1, 1000), 5)
     .option('--scenario <name|file>', 'built-in scenario name or scenario file (generated tasks)', 'hotpotqa')
     .option('--out <dir>', 'comparison folder (default: runs/compare-<preset>-<scenario>)')
-    .option('--iterations <n>', 'iterations T of every run', intOption(1, 100), 1)
-    .option('--sft-tasks <n>', 'tasks sampled for SFT data per iteration', intOption(1), 100)
-    .option('--sft-samples <n>', 'dialogues sampled per SFT task (§2.2)', intOption(1, 100), 10)
-    .option('--search-tasks <n>', 'tasks searched per iteration (the sweep scales it)', intOption(1), 100)
-    .option('--validation <n>', 'validation tasks V of every probe (the sweep scales it)', intOption(1), 20)
-    .option('--test-tasks <n>', 'test tasks evaluated after each iteration', intOption(1), 200)
-    .option('--group-size <n>', 'pairs per influence probe', intOption(1), 5)
     .option('--alpha <a>', 'fraction of pairs kept by every selection but the full set', floatOption(0, 1), 0.5)
     .addOption(
       new Option('--shares <list>', 'influence shares of the budget sweep, comma-separated, each in [0, 0.99]; empty for none')
@@ -72,13 +58,7 @@ export function registerCompareCommand(program: Command): void {
         scenario,
         seeds: flags.seeds,
         base: {
-          iterations: flags.iterations,
-          sftTasks: flags.sftTasks,
-          sftSamples: flags.sftSamples,
-          searchTasks: flags.searchTasks,
-          validationTasks: flags.validation,
-          testTasks: flags.testTasks,
-          groupSize: flags.groupSize,
+          ...runSizes(flags),
           alpha: flags.alpha,
         },
         shares: flags.shares,

@@ -11,23 +11,17 @@ import type { MeterName, MeterReading } from '../../engine/budget.ts';
 import { iterationReport, readProgress, runPipeline } from '../../actors/run-pipeline.ts';
 import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, readManifest, writeRunMetrics, type RunManifest } from '../../actors/run-env.ts';
 import { STAGES, type RunConfig } from '../../actors/run-stages.ts';
+import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
 import { floatOption, intOption } from '../options.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 
-interface RunFlags {
+interface RunFlags extends RunSizeFlags {
   scenario: string;
   tasks?: string;
   format?: string;
   map?: string;
   taskSeed: number;
   seed: number;
-  iterations: number;
-  sftTasks: number;
-  sftSamples: number;
-  searchTasks: number;
-  validation: number;
-  testTasks: number;
-  groupSize: number;
   selection: SelectionMode;
   policy: 'optima' | 'dits';
   budgetTokens?: number;
@@ -52,13 +46,7 @@ function configFrom(flags: RunFlags): RunConfig {
   return {
     scenario: resolveScenario(flags.scenario).scenario,
     seed: flags.seed,
-    iterations: flags.iterations,
-    sftTasks: flags.sftTasks,
-    sftSamples: flags.sftSamples,
-    searchTasks: flags.searchTasks,
-    validationTasks: flags.validation,
-    testTasks: flags.testTasks,
-    groupSize: flags.groupSize,
+    ...runSizes(flags),
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
     searchPolicy: flags.policy,
     ...(flags.budgetTokens !== undefined ? { budget: { tokens: flags.budgetTokens, influenceShare: flags.influenceShare } } : {}),
@@ -75,8 +63,7 @@ function spend(after: Record<MeterName, MeterReading>, before: Record<MeterName,
 }
 
 export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
+  addRunSizeOptions(program.command('run'), { iterations: 2, testTasks: 100 })
     .description('the DITS loop (§3.4): per iteration SFT data, SFT, search, warm start, influence probes, selection, DPO, evaluation')
     .option('--scenario <name|file>', 'built-in scenario name or scenario file', 'hotpotqa')
     .option('--tasks <file>', 'dataset file (default: generated tasks)')
@@ -84,13 +71,6 @@ export function registerRunCommand(program: Command): void {
     .option('--map <spec>', 'field mapping for --format jsonl')
     .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
     .option('--seed <n>', 'run seed', intOption(0, 2 ** 32 - 1), 0)
-    .option('--iterations <n>', 'iterations T', intOption(1, 100), 2)
-    .option('--sft-tasks <n>', 'tasks sampled for SFT data per iteration', intOption(1), 100)
-    .option('--sft-samples <n>', 'dialogues sampled per SFT task (§2.2)', intOption(1, 100), 10)
-    .option('--search-tasks <n>', 'tasks searched per iteration', intOption(1), 100)
-    .option('--validation <n>', 'validation tasks V of every probe (§3.2)', intOption(1), 20)
-    .option('--test-tasks <n>', 'test tasks evaluated after each iteration', intOption(1), 100)
-    .option('--group-size <n>', 'pairs per influence probe (1 = per-pair influence)', intOption(1), 5)
     .option('--policy <name>', 'search policy: optima (influence only selects pairs, as released) or dits (influence also steers expansion)', (v: string) => {
       if (v !== 'optima' && v !== 'dits') throw new InvalidArgumentError('expected optima or dits');
       return v;

@@ -29,6 +29,7 @@
  * actually spent per meter, so the realised share can be checked against the target.
  */
 import type { SelectionMode } from '../influence/selection.ts';
+import type { RunSizes } from '../run-sizes.ts';
 import { NORMALIZER_DIALOGUES } from '../search/normalizer.ts';
 
 export const PRESETS = ['paper-ablation'] as const;
@@ -37,14 +38,7 @@ export type Preset = (typeof PRESETS)[number];
 export const DEFAULT_SHARES: readonly number[] = [0, 0.2, 0.4, 0.6, 0.8];
 
 /** Sizes shared by every configuration; the sweep changes searchTasks, validationTasks and groupSize. */
-export interface BaseSizes {
-  iterations: number;
-  sftTasks: number;
-  sftSamples: number;
-  searchTasks: number;
-  validationTasks: number;
-  testTasks: number;
-  groupSize: number;
+export interface BaseSizes extends RunSizes {
   /** Fraction of pairs kept by every selection but `full`. */
   alpha: number;
 }

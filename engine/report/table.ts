@@ -26,19 +26,24 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-const meterHeaders = METERS.map((m) => `${m} calls / tokens`);
+/** The outcome columns every table ends with: the metric with its interval, tokens, pairs, and each meter. */
+function outcomeHeaders(metric: string): string[] {
+  return [`test ${metric} (mean ± 95% CI)`, '95% CI', 'tokens / test dialogue', 'pairs kept / candidates', ...METERS.map((m) => `${m} calls / tokens`)];
+}
 
-function selectionTable(results: CompareResults, configs: readonly Configuration[]): string {
-  const header = ['configuration', 'iteration', `test ${results.metric} (mean ± 95% CI)`, '95% CI', 'tokens / test dialogue', 'pairs kept / candidates', ...meterHeaders];
-  const rows = rowsOf(results, configs).map(({ c, r }) => [
-    `${c.name}: ${c.label}`,
-    String(r.iteration),
+function outcomeCells(r: SummaryRow): string[] {
+  return [
     formatMeanCi(r.metric),
     formatInterval(r.metric),
     dec(r.meanTokens, 1),
     `${dec(r.pairsKept, 1)} / ${dec(r.pairsCandidate, 1)}`,
     ...METERS.map((m) => meterCell(r.meters[m])),
-  ]);
+  ];
+}
+
+function selectionTable(results: CompareResults, configs: readonly Configuration[]): string {
+  const header = ['configuration', 'iteration', ...outcomeHeaders(results.metric)];
+  const rows = rowsOf(results, configs).map(({ c, r }) => [`${c.name}: ${c.label}`, String(r.iteration), ...outcomeCells(r)]);
   return markdownTable(header, rows);
 }
 
@@ -52,11 +57,7 @@ function budgetTable(results: CompareResults, configs: readonly Configuration[])
     'group size',
     'probes',
     'Q + influence tokens',
-    `test ${results.metric} (mean ± 95% CI)`,
-    '95% CI',
-    'tokens / test dialogue',
-    'pairs kept / candidates',
-    ...meterHeaders,
+    ...outcomeHeaders(results.metric),
   ];
   const rows = rowsOf(results, configs).map(({ c, r }) => [
     c.kind === 'budget' ? dec(c.share ?? 0, 2) : `${c.name} (reference)`,
@@ -67,11 +68,7 @@ function budgetTable(results: CompareResults, configs: readonly Configuration[])
     c.settings.groupSize >= ONE_GROUP ? 'all pairs' : String(c.settings.groupSize),
     dec(r.groups, 1),
     int(r.budgetTokens),
-    formatMeanCi(r.metric),
-    formatInterval(r.metric),
-    dec(r.meanTokens, 1),
-    `${dec(r.pairsKept, 1)} / ${dec(r.pairsCandidate, 1)}`,
-    ...METERS.map((m) => meterCell(r.meters[m])),
+    ...outcomeCells(r),
   ]);
   return markdownTable(header, rows);
 }

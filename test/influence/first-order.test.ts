@@ -2,14 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
-import { prepareDialogue } from '../../engine/dialogue.ts';
 import { firstOrderInfluence, validationSurrogate, type ValidationSurrogate } from '../../engine/influence/first-order.ts';
 import { probeGroups, type ProbeGroup } from '../../engine/influence/groups.ts';
 import { validationMetric, type ValidationSet } from '../../engine/influence/probe.ts';
 import { Rng } from '../../engine/rng.ts';
-import { optimaPolicy } from '../../engine/search/policies/optima.ts';
-import { toPreferencePair, treePairs } from '../../engine/search/pairs.ts';
-import { DialogueScorer } from '../../engine/scoring.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { logLikelihoodSync } from '../../engine/sim/likelihood.ts';
@@ -18,7 +14,7 @@ import { dpoGradient, dpoLoss, dpoStep, logLikelihoodGradient } from '../../engi
 import { SimTrainer } from '../../engine/sim/trainer.ts';
 import { createSimWorld, type SimWorld } from '../../engine/sim/world.ts';
 import type { PreferenceExample } from '../../engine/trainer.ts';
-import { searchTasks } from '../../actors/pool.ts';
+import { searchPairs } from './fixture.ts';
 
 /** `p` moved by h·dir (the flat layout: weights, then skills). */
 function shift(p: SimParams, dir: Float64Array, h: number): SimParams {
@@ -57,27 +53,8 @@ async function makeCase(name: string, search: Task[], validation: Task[]): Promi
   const world = createSimWorld(scenario, [...search, ...validation]);
   // Skills away from 0, so the checks exercise the tanh bound of the skill gradient.
   const sft = cloneParams(defaultParams(), undefined, Float64Array.from([0.4, -0.3, 0.8, -0.6, 1.1]));
-  const backend = new SimBackend(world, sft);
-  const names = scenario.agents.map((a) => a.name);
-  const pairs: PreferenceExample[] = [];
-  await searchTasks(search, {
-    scenario,
-    backend,
-    scorer: new DialogueScorer(scenario, backend),
-    policy: optimaPolicy(),
-    seed: 1,
-    normalizer: 80,
-    concurrency: 4,
-    setupFor: (t) => prepareDialogue(scenario, t, 1),
-    onResult: (r) => {
-      const prompts = prepareDialogue(scenario, r.task, 1).systemPrompts;
-      for (const tp of treePairs(r.tree, scenario.reward)) {
-        const p = toPreferencePair(r.tree, tp, r.task.id, names, prompts);
-        pairs.push({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
-      }
-    },
-  });
-  // searchTasks reports in completion order: sort for a deterministic pool.
+  const pairs = await searchPairs(scenario, world, sft, search);
+  // A pool in a fixed order of its own, independent of how the search lists pairs.
   pairs.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   const trainer = new SimTrainer(world);
   const warm = await trainer.dpo(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, beta: 0.5, seed: 1 });

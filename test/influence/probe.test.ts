@@ -1,19 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Task } from '../../scenarios/task.ts';
-import { prepareDialogue } from '../../engine/dialogue.ts';
 import { probeGroups } from '../../engine/influence/groups.ts';
 import { runProbes, validationMetric, type ProbeOptions } from '../../engine/influence/probe.ts';
-import { optimaPolicy } from '../../engine/search/policies/optima.ts';
-import { toPreferencePair, treePairs } from '../../engine/search/pairs.ts';
-import { DialogueScorer } from '../../engine/scoring.ts';
-import { SimBackend } from '../../engine/sim/backend.ts';
 import { generateIeTasks } from '../../engine/sim/generate.ts';
 import { defaultParams, type SimParams } from '../../engine/sim/params.ts';
 import { SimTrainer } from '../../engine/sim/trainer.ts';
 import { createSimWorld } from '../../engine/sim/world.ts';
 import type { PreferenceExample } from '../../engine/trainer.ts';
-import { searchTasks } from '../../actors/pool.ts';
+import { searchPairs } from './fixture.ts';
 
 const scenario = resolveScenario('hotpotqa').scenario;
 const searchSet = generateIeTasks(21, 16);
@@ -26,25 +21,7 @@ let pairs: PreferenceExample[] = [];
 let warm: SimParams;
 
 beforeAll(async () => {
-  const backend = new SimBackend(world, sft);
-  const names = scenario.agents.map((a) => a.name);
-  await searchTasks(searchSet, {
-    scenario,
-    backend,
-    scorer: new DialogueScorer(scenario, backend),
-    policy: optimaPolicy(),
-    seed: 1,
-    normalizer: 80,
-    concurrency: 4,
-    setupFor: (t) => prepareDialogue(scenario, t, 1),
-    onResult: (r) => {
-      const prompts = prepareDialogue(scenario, r.task, 1).systemPrompts;
-      for (const tp of treePairs(r.tree, scenario.reward)) {
-        const p = toPreferencePair(r.tree, tp, r.task.id, names, prompts);
-        pairs.push({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
-      }
-    },
-  });
+  pairs = await searchPairs(scenario, world, sft, searchSet);
   warm = await trainer.dpo(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, beta: 0.5, seed: 1 });
 });
 
