@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MeterName, MeterReading } from '../engine/budget.ts';
 import { writeJsonAtomic } from '../engine/files.ts';
-import { defaultParams } from '../engine/sim/params.ts';
+import { simRunModels } from '../engine/sim/models.ts';
+import type { RunModels } from '../engine/models.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { InputError } from '../scenarios/errors.ts';
@@ -77,9 +78,8 @@ export async function createRunEnv(out: string, manifest: RunManifest): Promise<
     out,
     config,
     tasks: allocateTasks(pool, config),
-    world,
-    trainer: new SimTrainer(world),
-    base: defaultParams(),
+    models: simRunModels(world) as RunModels<unknown>,
+    sim: { world, trainer: new SimTrainer(world) },
     meters: restoreMeters(readProgress(out)),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The stages of one DITS iteration (§3.4) on the simulated model, each a function from the
+ * The stages of one DITS iteration (§3.4), each a function from the
  * run folder's earlier outputs to its own outputs, written before it returns: SFT data with the
  * previous model, SFT from the base, search with the SFT model, warm start, probes, selection,
  * DPO from the SFT model, evaluation. A stage reads everything it needs from files, so a resumed
@@ -13,8 +13,8 @@ import type { Task } from '../scenarios/task.ts';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.ts';
 import type { SftExample } from '../engine/examples.ts';
 import { JsonlWriter, writeJsonAtomic } from '../engine/files.ts';
-import { probeGroups } from '../engine/influence/groups.ts';
-import { runProbes } from '../engine/influence/probe.ts';
+import { probeGroups, type ProbeGroup } from '../engine/influence/groups.ts';
+import { runProbes, type ProbeRun } from '../engine/influence/probe.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
 import { spearman } from '../engine/influence/correlation.ts';
 import { selectPairs, type SelectionMode } from '../engine/influence/selection.ts';
@@ -25,11 +25,11 @@ import { optimaPolicy } from '../engine/search/policies/optima.ts';
 import { ditsPolicy } from '../engine/search/policies/dits.ts';
 import { validationMetric } from '../engine/influence/probe.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
-import { SimBackend } from '../engine/sim/backend.ts';
-import { parseParams, serializeParams, type SimParams } from '../engine/sim/params.ts';
+import type { SimParams } from '../engine/sim/params.ts';
+import type { RunModels } from '../engine/models.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
 import type { SimWorld } from '../engine/sim/world.ts';
-import type { PreferenceExample, SftTarget } from '../engine/trainer.ts';
+import type { PreferenceExample, SftTarget, Trainer } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { runSearch } from './run-search.ts';
 
@@ -82,28 +82,26 @@ export interface RunEnv {
   out: string;
   config: RunConfig;
   tasks: RunTasks;
-  world: SimWorld;
-  trainer: SimTrainer;
-  /** The initial model: scores readability, and is M(-1) (§3.4). */
-  base: SimParams;
+  /** The base model, the trainer, and how model states are kept in the folder. */
+  models: RunModels<unknown>;
+  /** In-process runs only: the simulated model, for the analyses that need its exact gradients. */
+  sim?: { world: SimWorld; trainer: SimTrainer };
+  /** Probes at once (default: all); an inference server may want fewer adapters loaded at a time. */
+  probeConcurrency?: number;
   meters: Record<MeterName, Meter>;
 }
 
 export const iterDir = (env: RunEnv, t: number) => join(env.out, `iter-${t}`);
 
-function saveParams(file: string, p: SimParams): void {
-  writeJsonAtomic(file, serializeParams(p));
-}
-
-function loadParams(file: string): SimParams {
-  return parseParams(JSON.parse(readFileSync(file, 'utf8')));
-}
-
 const readJsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
+/** A model state the iteration kept: `sft`, `warm` or `model` (the DPO model M_t). */
+const saved = (env: RunEnv, t: number, name: 'sft' | 'warm' | 'model') => env.models.load(join(iterDir(env, t), name));
+const keep = (env: RunEnv, t: number, name: 'sft' | 'warm' | 'model', handle: unknown) => env.models.save(join(iterDir(env, t), name), handle);
+
 /** The model an iteration starts from: the previous iteration's DPO model, the base at t = 0. */
-function previousModel(env: RunEnv, t: number): SimParams {
-  return t === 0 ? env.base : loadParams(join(iterDir(env, t - 1), 'model.params.json'));
+function previousModel(env: RunEnv, t: number): unknown {
+  return t === 0 ? env.models.base : saved(env, t - 1, 'model');
 }
 
 /** Per iteration, the token budget of the Q and influence meters (§4), when the run has one. */
@@ -123,15 +121,18 @@ function meteredFor(env: RunEnv, model: ModelBackend, meter: MeterName, t: numbe
   return cap === undefined ? metered(model, env.meters[meter]) : capped(model, env.meters[meter], cap);
 }
 
-function backend(env: RunEnv, params: SimParams, meter: MeterName, t: number): ModelBackend {
-  return meteredFor(env, new SimBackend(env.world, params), meter, t);
+function backend(env: RunEnv, handle: unknown, meter: MeterName, t: number): ModelBackend {
+  return meteredFor(env, env.models.trainer.backendFor(handle), meter, t);
 }
+
+/** The initial model, unmetered: it scores readability (§2.1). */
+const initialModel = (env: RunEnv) => env.models.trainer.backendFor(env.models.base);
 
 /** §2.2: N samples per task with the previous model at T = 0.7, the best per task, ranked and filtered. */
 async function sftData(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed, sftSamples } = env.config;
   const model = backend(env, previousModel(env, t), 'sft', t);
-  const scorer = new DialogueScorer(scenario, new SimBackend(env.world, env.base));
+  const scorer = new DialogueScorer(scenario, initialModel(env));
   const candidates: SftCandidate[] = [];
   for (const task of env.tasks.sft(t)) {
     const setup = prepareDialogue(scenario, task, seed);
@@ -159,8 +160,7 @@ export function sftTargets(e: SftExample): SftTarget[] {
 async function sft(env: RunEnv, t: number): Promise<void> {
   const examples = readJsonl(join(iterDir(env, t), 'sft-data.jsonl')) as SftExample[];
   const { sftLr, sftEpochs } = env.config.training;
-  const params = await env.trainer.sft(env.base, examples.flatMap(sftTargets), { lr: sftLr, epochs: sftEpochs });
-  saveParams(join(iterDir(env, t), 'sft.params.json'), params);
+  keep(env, t, 'sft', await env.models.trainer.sft(env.models.base, examples.flatMap(sftTargets), { lr: sftLr, epochs: sftEpochs }));
 }
 
 /**
@@ -168,18 +168,23 @@ async function sft(env: RunEnv, t: number): Promise<void> {
  * model; no warm state exists yet at this stage) and the greedy validation metric, charged to
  * the influence meter.
  */
-function searchProbe(env: RunEnv, sftModel: SimParams): (pairs: PreferenceExample[]) => Promise<number> {
+function searchProbe(env: RunEnv, sftModel: unknown): (pairs: PreferenceExample[]) => Promise<number> {
   const { scenario, seed, training } = env.config;
+  const trainer = env.models.trainer;
   return async (pairs) => {
-    const stepped = await env.trainer.probeStep(sftModel, sftModel, pairs, { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta });
-    return validationMetric(metered(env.trainer.backendFor(stepped), env.meters.influence), { scenario, tasks: env.tasks.validation, seed });
+    const stepped = await trainer.probeStep(sftModel, sftModel, pairs, { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta });
+    try {
+      return await validationMetric(metered(trainer.backendFor(stepped), env.meters.influence), { scenario, tasks: env.tasks.validation, seed });
+    } finally {
+      await trainer.release?.(stepped);
+    }
   };
 }
 
 /** §3.4 step 2: the search with the SFT model; pairs with their Q. */
 async function search(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed } = env.config;
-  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  const sftModel = saved(env, t, 'sft');
   const dits = env.config.searchPolicy === 'dits';
   async function* tasks() {
     yield* env.tasks.search(t);
@@ -187,7 +192,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
   await runSearch(tasks(), {
     scenario,
     backend: backend(env, sftModel, 'q', t),
-    initial: new SimBackend(env.world, env.base),
+    initial: initialModel(env),
     prepare: () => {},
     policy: dits ? ditsPolicy({ groupSize: env.config.groupSize }) : optimaPolicy(),
     ...(dits ? { probe: searchProbe(env, sftModel) } : {}),
@@ -215,29 +220,31 @@ const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, spe
 
 /** §3.2 step 1: a short DPO warm-up on the whole pool from the SFT model. */
 async function warm(env: RunEnv, t: number): Promise<void> {
-  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  const sftModel = saved(env, t, 'sft');
   const { warmSteps, dpoLr, batchSize } = env.config.training;
-  const params = await env.trainer.dpo(sftModel, candidatePool(env, t).map(asExample), {
+  const warmModel = await env.models.trainer.dpo(sftModel, candidatePool(env, t).map(asExample), {
     steps: warmSteps,
     batchSize,
     lr: dpoLr,
     beta: env.config.scenario.reward.dpoBeta,
     seed: env.config.seed + t,
   });
-  saveParams(join(iterDir(env, t), 'warm.params.json'), params);
+  keep(env, t, 'warm', warmModel);
 }
 
 /** §3.2 steps 2-5: one probe per group, V greedy validation dialogues each. */
 async function probes(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed, groupSize, training } = env.config;
   const pool = candidatePool(env, t);
-  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
-  const warmModel = loadParams(join(iterDir(env, t), 'warm.params.json'));
-  const trainer = {
-    sft: env.trainer.sft.bind(env.trainer),
-    dpo: env.trainer.dpo.bind(env.trainer),
-    probeStep: env.trainer.probeStep.bind(env.trainer),
-    backendFor: (p: SimParams) => meteredFor(env, env.trainer.backendFor(p), 'influence', t),
+  const sftModel = saved(env, t, 'sft');
+  const warmModel = saved(env, t, 'warm');
+  const inner = env.models.trainer;
+  const trainer: Trainer<unknown> = {
+    sft: inner.sft.bind(inner),
+    dpo: inner.dpo.bind(inner),
+    probeStep: inner.probeStep.bind(inner),
+    backendFor: (h) => meteredFor(env, inner.backendFor(h), 'influence', t),
+    ...(inner.release ? { release: inner.release.bind(inner) } : {}),
   };
   const pairs = pool.map(asExample);
   const groups = probeGroups(pool.length, { size: groupSize, seed: seed + t });
@@ -251,20 +258,37 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     step: { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta },
     validation,
     sequential: env.config.budget !== undefined,
+    ...(env.probeConcurrency !== undefined ? { concurrency: env.probeConcurrency } : {}),
   });
-  // The first-order estimate for comparison (docs/influence.md). Analysis, not part of DITS: its
-  // validation dialogues go unmetered, so the influence budget is the probes' alone.
-  const surrogate = await validationSurrogate(env.trainer.backendFor(warmModel), validation);
-  const firstOrder = firstOrderInfluence(env.world, { warm: warmModel, ref: sftModel, pairs, groups, beta: scenario.reward.dpoBeta, surrogate });
-  const rho = spearman(run.groups.map((g) => g.influence), run.groups.map((g) => firstOrder[g.id] as number));
-  writeJsonAtomic(join(iterDir(env, t), 'influence.json'), {
-    ...run,
-    groups: run.groups.map((g) => ({ ...g, firstOrder: firstOrder[g.id] as number })),
+  writeJsonAtomic(join(iterDir(env, t), 'influence.json'), run);
+  if (env.sim) await writeFirstOrder(env, env.sim, t, { warm: warmModel as SimParams, ref: sftModel as SimParams, pairs, groups, run });
+}
+
+/**
+ * The first-order estimate for comparison (docs/influence.md), in process only: it needs the
+ * simulated model's exact gradients. Analysis, not part of DITS: its validation dialogues go
+ * unmetered, so the influence budget is the probes' alone.
+ */
+async function writeFirstOrder(
+  env: RunEnv,
+  sim: NonNullable<RunEnv['sim']>,
+  t: number,
+  o: { warm: SimParams; ref: SimParams; pairs: PreferenceExample[]; groups: ProbeGroup[]; run: ProbeRun },
+): Promise<void> {
+  const { scenario, seed } = env.config;
+  const surrogate = await validationSurrogate(sim.trainer.backendFor(o.warm), { scenario, tasks: env.tasks.validation, seed });
+  const firstOrder = firstOrderInfluence(sim.world, { warm: o.warm, ref: o.ref, pairs: o.pairs, groups: o.groups, beta: scenario.reward.dpoBeta, surrogate });
+  const rho = spearman(o.run.groups.map((g) => g.influence), o.run.groups.map((g) => firstOrder[g.id] as number));
+  writeJsonAtomic(join(iterDir(env, t), FIRST_ORDER_FILE), {
+    groups: o.run.groups.map((g) => ({ id: g.id, influence: g.influence, firstOrder: firstOrder[g.id] as number })),
     // Spearman's ρ of probe influence against firstOrder over the groups; null when undefined (a constant side).
     spearman: Number.isNaN(rho) ? null : rho,
-    firstOrderSurrogate: { dialogues: surrogate.dialogues, scoring: surrogate.scoring, utterances: surrogate.targets.length },
+    surrogate: { dialogues: surrogate.dialogues, scoring: surrogate.scoring, utterances: surrogate.targets.length },
   });
 }
+
+/** Where the probes stage of an in-process run writes the first-order estimate per group. */
+export const FIRST_ORDER_FILE = 'first-order.json';
 
 /** §3.3: H = Ĩ + γQ, the top α. */
 async function select(env: RunEnv, t: number): Promise<void> {
@@ -283,16 +307,16 @@ async function select(env: RunEnv, t: number): Promise<void> {
 /** §3.4 step 6: DPO from the SFT model on the selected pairs gives M_t. */
 async function dpo(env: RunEnv, t: number): Promise<void> {
   const selected = readJsonl(join(iterDir(env, t), 'selected.jsonl')) as PairLine[];
-  const sftModel = loadParams(join(iterDir(env, t), 'sft.params.json'));
+  const sftModel = saved(env, t, 'sft');
   const { dpoLr, batchSize } = env.config.training;
-  const params = await env.trainer.dpo(sftModel, selected.map(asExample), {
+  const model = await env.models.trainer.dpo(sftModel, selected.map(asExample), {
     steps: Math.ceil(selected.length / batchSize),
     batchSize,
     lr: dpoLr,
     beta: env.config.scenario.reward.dpoBeta,
     seed: env.config.seed + t,
   });
-  saveParams(join(iterDir(env, t), 'model.params.json'), params);
+  keep(env, t, 'model', model);
 }
 
 export interface EvalResult {
@@ -304,7 +328,7 @@ export interface EvalResult {
 /** T = 0, one dialogue per test task: mean metric and mean tokens. */
 async function evaluate(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed } = env.config;
-  const model = backend(env, loadParams(join(iterDir(env, t), 'model.params.json')), 'eval', t);
+  const model = backend(env, saved(env, t, 'model'), 'eval', t);
   const results = await Promise.all(
     env.tasks.test.map(async (task) => {
       const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });

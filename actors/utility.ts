@@ -15,7 +15,7 @@
  * is the mean over `repeats` DPO seeds, the same seeds with and without the group (common random
  * numbers); the first is the run's own (run seed + t).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSvg } from '../engine/report/plot.ts';
 import { utilitySpec } from '../engine/report/utility-plot.ts';
@@ -24,10 +24,12 @@ import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
 import { spearman } from '../engine/influence/correlation.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
 import { keyedSeed, Rng } from '../engine/rng.ts';
-import { parseParams, type SimParams } from '../engine/sim/params.ts';
+import type { SimParams } from '../engine/sim/params.ts';
+import { loadSimParams } from '../engine/sim/models.ts';
+import { InputError } from '../scenarios/errors.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
-import { iterDir, type RunEnv, type PairLine } from './run-stages.ts';
+import { FIRST_ORDER_FILE, iterDir, type RunEnv, type PairLine } from './run-stages.ts';
 
 export const DEFAULT_UTILITY_SAMPLE = 8;
 export const DEFAULT_UTILITY_REPEATS = 5;
@@ -84,7 +86,7 @@ export interface UtilityReport {
   metricWith: number;
   /** The same, per DPO seed: its spread is the noise floor of a gain. */
   metricWithBySeed: number[];
-  firstOrderSource: 'influence.json' | 'computed';
+  firstOrderSource: typeof FIRST_ORDER_FILE | 'computed';
   groups: UtilityGroup[];
   spearman: UtilityCorrelations;
 }
@@ -94,7 +96,19 @@ interface InfluenceFile {
 }
 
 const readJsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-const loadParams = (file: string): SimParams => parseParams(JSON.parse(readFileSync(file, 'utf8')));
+/** The in-process simulated model: the check retrains with exact gradients, so it needs one. */
+function simOf(env: RunEnv): NonNullable<RunEnv['sim']> {
+  if (!env.sim) throw new InputError('the utility check retrains the model many times and runs on the simulated model in process only (this run used an inference server)');
+  return env.sim;
+}
+
+/** First-order estimates per group: first-order.json, or influence.json in runs that kept them there. */
+function storedFirstOrder(dir: string, influence: InfluenceFile): (number | undefined)[] {
+  const file = join(dir, FIRST_ORDER_FILE);
+  if (!existsSync(file)) return influence.groups.map((g) => g.firstOrder);
+  const byId = new Map((JSON.parse(readFileSync(file, 'utf8')) as InfluenceFile).groups.map((g) => [g.id, g.firstOrder]));
+  return influence.groups.map((g) => byId.get(g.id));
+}
 const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
 const rho = (x: number[], y: number[]) => {
   const r = spearman(x, y);
@@ -104,7 +118,7 @@ const rho = (x: number[], y: number[]) => {
 /** The run's evaluation (§3.4; actors/run-stages.ts `evaluate`): one greedy dialogue per test task, the mean metric. */
 async function testMetric(env: RunEnv, params: SimParams): Promise<number> {
   const { scenario, seed } = env.config;
-  const model = env.trainer.backendFor(params);
+  const model = simOf(env).trainer.backendFor(params);
   const scores = await Promise.all(
     env.tasks.test.map(async (task) => {
       const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });
@@ -117,7 +131,7 @@ async function testMetric(env: RunEnv, params: SimParams): Promise<number> {
 /** The run's final DPO (actors/run-stages.ts `dpo`) on `pairs`, from the SFT model. */
 function finalDpo(env: RunEnv, sftModel: SimParams, pairs: readonly PreferenceExample[], seed: number): Promise<SimParams> {
   const { dpoLr, batchSize } = env.config.training;
-  return env.trainer.dpo(sftModel, pairs, {
+  return simOf(env).trainer.dpo(sftModel, pairs, {
     steps: Math.ceil(pairs.length / batchSize),
     batchSize,
     lr: dpoLr,
@@ -144,17 +158,18 @@ export async function analyzeUtility(env: RunEnv, opts: UtilityOptions): Promise
   const dir = iterDir(env, t);
   const pool = readJsonl(join(dir, 'search', 'pairs.jsonl')) as PairLine[];
   const influence = JSON.parse(readFileSync(join(dir, 'influence.json'), 'utf8')) as InfluenceFile;
-  const sftModel = loadParams(join(dir, 'sft.params.json'));
+  const sim = simOf(env);
+  const sftModel = loadSimParams(join(dir, 'sft'));
   const pairs = pool.map(asExample);
 
-  let firstOrder = influence.groups.map((g) => g.firstOrder);
-  const source = firstOrder.every((x) => typeof x === 'number') ? 'influence.json' : 'computed';
+  let firstOrder = storedFirstOrder(dir, influence);
+  const source = firstOrder.every((x) => typeof x === 'number') ? FIRST_ORDER_FILE : 'computed';
   if (source === 'computed') {
     // A run from before the first-order estimate: compute it as the probes stage now does.
-    const warm = loadParams(join(dir, 'warm.params.json'));
+    const warm = loadSimParams(join(dir, 'warm'));
     const { scenario, seed } = env.config;
-    const surrogate = await validationSurrogate(env.trainer.backendFor(warm), { scenario, tasks: env.tasks.validation, seed });
-    firstOrder = firstOrderInfluence(env.world, { warm, ref: sftModel, pairs, groups: influence.groups, beta: scenario.reward.dpoBeta, surrogate });
+    const surrogate = await validationSurrogate(sim.trainer.backendFor(warm), { scenario, tasks: env.tasks.validation, seed });
+    firstOrder = firstOrderInfluence(sim.world, { warm, ref: sftModel, pairs, groups: influence.groups, beta: scenario.reward.dpoBeta, surrogate });
   }
 
   const chosen = sampleGroups(
@@ -232,7 +247,7 @@ export function utilityMarkdown(r: UtilityReport, metric: string): string {
     `(the same seeds with and without; batch order alone moves the metric, see the spread below).`,
     `${r.groups.length} of ${r.groupsTotal} probe groups (sample seed ${r.sample.seed}).`,
     `Test ${metric}: SFT model ${num(r.metricSft)}, DPO on the pool ${num(r.metricWith)} (per seed: ${r.metricWithBySeed.map((x) => num(x, 2)).join(', ')}).` +
-      (r.firstOrderSource === 'computed' ? ' First-order estimates computed here (influence.json predates them).' : ''),
+      (r.firstOrderSource === 'computed' ? ' First-order estimates computed here (the run predates them).' : ''),
     '',
     `| group | pairs | gain | ${metric} without | mean Q | probe influence | first-order |`,
     '|---:|---:|---:|---:|---:|---:|---:|',

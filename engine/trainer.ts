@@ -55,4 +55,9 @@ export interface Trainer<H> {
   probeStep(from: H, ref: H, pairs: readonly PreferenceExample[], opts: ProbeStepOptions): Promise<H>;
   /** A backend that samples from the model state `handle`. */
   backendFor(handle: H): ModelBackend;
+  /**
+   * Frees a model state the caller is done with (a probe's): an adapter is unloaded from the
+   * inference server and its files deleted. Optional: in-process states are garbage.
+   */
+  release?(handle: H): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * group's influence is F_g - F(warm). Each probe is a pure function of (warm state, group), so
  * the order they run in does not change any group's result.
  */
+import pLimit from 'p-limit';
 import { scoreAnswer } from '../../scenarios/metrics/index.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
@@ -79,13 +80,19 @@ export interface ProbeOptions<H> {
    * probed before it runs out are a fixed prefix; otherwise every probe runs at once.
    */
   sequential?: boolean;
+  /** At most this many probes at once (default: all); each probe is independent, so results do not change. */
+  concurrency?: number;
 }
 
 /** One probe: the group's step from the warm state, then the validation metric. */
 export async function probeGroup<H>(opts: ProbeOptions<H>, group: ProbeGroup): Promise<number> {
   const batch = group.members.map((i) => opts.pairs[i] as PreferenceExample);
   const stepped = await opts.trainer.probeStep(opts.warm, opts.ref, batch, opts.step);
-  return validationMetric(opts.trainer.backendFor(stepped), opts.validation);
+  try {
+    return await validationMetric(opts.trainer.backendFor(stepped), opts.validation);
+  } finally {
+    await opts.trainer.release?.(stepped);
+  }
 }
 
 /**
@@ -111,7 +118,8 @@ export async function runProbes<H>(opts: ProbeOptions<H>): Promise<ProbeRun> {
         probed.push(g);
       }
     } else {
-      metrics.push(...(await Promise.all(opts.groups.map(one))));
+      const limit = pLimit(opts.concurrency ?? Math.max(1, opts.groups.length));
+      metrics.push(...(await Promise.all(opts.groups.map((g) => limit(() => one(g))))));
       probed.push(...opts.groups);
     }
   } catch (e) {

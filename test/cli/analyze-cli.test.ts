@@ -8,7 +8,11 @@ const SMALL = ['--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16'
 
 interface InfluenceFile {
   baseline: number;
-  groups: { id: number; members: number[]; influence: number; firstOrder: number }[];
+  groups: { id: number; members: number[]; influence: number }[];
+}
+
+interface FirstOrderFile {
+  groups: { id: number; influence: number; firstOrder: number }[];
   spearman: number | null;
 }
 
@@ -17,21 +21,24 @@ describe('dits analyze utility', () => {
   const run = join(dir, 'run');
   const read = (f: string) => readFileSync(join(run, 'iter-0', f), 'utf8');
   let influence: InfluenceFile;
+  let firstOrder: FirstOrderFile;
 
   beforeAll(() => {
     const r = dits(['run', '--out', run, '--iterations', '1', ...SMALL]);
     expect(r.status, r.stderr).toBe(0);
     influence = JSON.parse(read('influence.json')) as InfluenceFile;
+    firstOrder = JSON.parse(read('first-order.json')) as FirstOrderFile;
   }, 120_000);
 
   it('the probes stage writes a first-order estimate per group and their Spearman correlation with probe influence', () => {
     expect(influence.groups.length).toBeGreaterThan(2);
-    for (const g of influence.groups) expect(Number.isFinite(g.firstOrder)).toBe(true);
-    expect(new Set(influence.groups.map((g) => g.firstOrder)).size).toBeGreaterThan(1);
-    expect(typeof influence.spearman).toBe('number');
-    expect(influence.spearman).toBeGreaterThanOrEqual(-1);
-    expect(influence.spearman).toBeLessThanOrEqual(1);
-    expect(influence.spearman).toBeCloseTo(spearman(influence.groups.map((g) => g.influence), influence.groups.map((g) => g.firstOrder)), 12);
+    expect(firstOrder.groups.map((g) => [g.id, g.influence])).toEqual(influence.groups.map((g) => [g.id, g.influence]));
+    for (const g of firstOrder.groups) expect(Number.isFinite(g.firstOrder)).toBe(true);
+    expect(new Set(firstOrder.groups.map((g) => g.firstOrder)).size).toBeGreaterThan(1);
+    expect(typeof firstOrder.spearman).toBe('number');
+    expect(firstOrder.spearman).toBeGreaterThanOrEqual(-1);
+    expect(firstOrder.spearman).toBeLessThanOrEqual(1);
+    expect(firstOrder.spearman).toBeCloseTo(spearman(firstOrder.groups.map((g) => g.influence), firstOrder.groups.map((g) => g.firstOrder)), 12);
   });
 
   it('writes utility.md and utility.json with the sampled groups and three correlations, and prints the table', () => {
@@ -45,13 +52,14 @@ describe('dits analyze utility', () => {
     expect(report.metricWithBySeed).toHaveLength(2);
     expect(report.testTasks).toBe(20);
     const byId = new Map(influence.groups.map((g) => [g.id, g]));
+    const firstOrderById = new Map(firstOrder.groups.map((g) => [g.id, g.firstOrder]));
     const pairs = read('search/pairs.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { chosen_value: number });
     for (const g of report.groups) {
       const probed = byId.get(g.id);
       expect(probed, `group ${g.id}`).toBeDefined();
       expect(g.members).toEqual(probed?.members);
       expect(g.influence).toBe(probed?.influence);
-      expect(g.firstOrder).toBe(probed?.firstOrder);
+      expect(g.firstOrder).toBe(firstOrderById.get(g.id));
       expect(g.meanQ).toBeCloseTo(g.members.reduce((s: number, i: number) => s + (pairs[i]?.chosen_value as number), 0) / g.members.length, 12);
       expect(g.gain).toBeCloseTo(report.metricWith - g.metricWithout, 12);
       expect(g.metricWithoutBySeed).toHaveLength(2);
