@@ -52,3 +52,17 @@ export interface ModelBackend {
   logLikelihood(messages: ChatMessage[], text: string, adapter?: string): Promise<LogLikelihood>;
   countTokens(text: string): number;
 }
+
+/**
+ * A model request that failed for good (a server error that outlasted every retry): it fails
+ * the task that made it, not the run. Backends throw subclasses of it.
+ */
+export class ModelRequestError extends Error {
+  override name = 'ModelRequestError';
+}
+
+/** True when `err` or an error in its cause chain is a ModelRequestError. */
+export function isModelRequestError(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof ModelRequestError) return true;
+  return false;
+}
