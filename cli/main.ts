@@ -7,6 +7,8 @@ import { registerTreeCommands } from './commands/tree.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerCompareCommand } from './commands/compare.ts';
 import { registerAnalyzeCommands } from './commands/analyze.ts';
+import { registerServeSimCommand } from './commands/serve-sim.ts';
+import { registerSimTrainCommand } from './commands/sim-train.ts';
 import { EXIT_OK, exitCodeFor, reportError } from './exit.ts';
 import { closeMathWorkers } from '../scenarios/metrics/index.ts';
 import { DITS_VERSION } from '../engine/version.ts';
@@ -24,6 +26,8 @@ function buildProgram(): Command {
   registerRunCommand(program);
   registerCompareCommand(program);
   registerAnalyzeCommands(program);
+  registerServeSimCommand(program);
+  registerSimTrainCommand(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
     c.commands.forEach(override);
