@@ -131,7 +131,11 @@ async function ensureRun(root: string, c: Configuration, manifest: RunManifest):
   }
   const progress = readProgress(out);
   const env = await createRunEnv(out, manifest);
-  await runPipeline(env, progress);
+  try {
+    await runPipeline(env, progress);
+  } finally {
+    await env.close();
+  }
   writeRunMetrics(env);
   return progress ? 'resumed' : 'ran';
 }

@@ -20,8 +20,14 @@ export interface SearchTasksOptions extends Omit<SearchInput, 'task' | 'setup'> 
   prepare?: (tasks: readonly Task[]) => void;
   /** Tasks read and prepared at a time (default: max(32, concurrency)). */
   batchSize?: number;
-  /** Called once per task, in task order; awaited before the next call. */
+  /** Called once per searched task, in task order; awaited before the next call. */
   onResult: (result: TaskSearchResult) => void | Promise<void>;
+  /**
+   * Called in task order, in place of onResult, for a task whose search failed with an error
+   * `isTaskFailure` accepts; the other tasks go on. Without it, the first failure stops the pool.
+   */
+  onFailure?: (failure: TaskFailure) => void | Promise<void>;
+  isTaskFailure?: (err: unknown) => boolean;
   /** Aborting stops every coordinator and rejects with an AbortError. */
   signal?: AbortSignal;
   /** XState inspection for every coordinator (progress.ts); only when someone listens. */
@@ -29,7 +35,14 @@ export interface SearchTasksOptions extends Omit<SearchInput, 'task' | 'setup'> 
 }
 
 export interface PoolSummary {
+  /** Tasks handed over, searched or failed. */
   tasks: number;
+}
+
+/** A task whose search failed on its own (a model request that outlasted its retries). */
+export interface TaskFailure {
+  task: Task;
+  error: Error;
 }
 
 /** Tasks numbered in stream order, read a batch at a time, each batch prepared before it is handed out. */
@@ -49,7 +62,7 @@ async function* prepared(tasks: AsyncIterable<Task> | Iterable<Task>, size: numb
 }
 
 export async function searchTasks(tasks: AsyncIterable<Task> | Iterable<Task>, opts: SearchTasksOptions): Promise<PoolSummary> {
-  const { concurrency, setupFor, onResult, signal, inspect, prepare, batchSize, ...shared } = opts;
+  const { concurrency, setupFor, onResult, onFailure, isTaskFailure, signal, inspect, prepare, batchSize, ...shared } = opts;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
   if (signal?.aborted) throw abortError(signal);
   // One controller stops every coordinator, on the caller's abort or on the first failure.
@@ -76,7 +89,7 @@ export async function searchTasks(tasks: AsyncIterable<Task> | Iterable<Task>, o
   // Results wait here until every earlier task's result has been handed over. A task may only
   // start within `window` of the oldest unreported one, so a slow task bounds the backlog.
   const window = 2 * concurrency;
-  const finished = new Map<number, TaskSearchResult>();
+  const finished = new Map<number, TaskSearchResult | TaskFailure>();
   let reported = 0;
   let wakeUp: Array<() => void> = [];
   let emitting: Promise<void> = Promise.resolve();
@@ -86,13 +99,23 @@ export async function searchTasks(tasks: AsyncIterable<Task> | Iterable<Task>, o
       for (let r = finished.get(reported); r !== undefined && failure === null; r = finished.get(reported)) {
         finished.delete(reported++);
         for (const w of wakeUp.splice(0)) w();
-        await onResult(r);
+        if ('error' in r) await onFailure?.(r);
+        else await onResult(r);
       }
     });
     return emitting;
   };
   const inWindow = async (seq: number) => {
     while (seq >= reported + window) await Promise.race([new Promise<void>((w) => wakeUp.push(w)), stopped]);
+  };
+
+  const searchOrFail = async (input: SearchInput, o: Parameters<typeof searchTask>[1]): Promise<TaskSearchResult | TaskFailure> => {
+    try {
+      return await searchTask(input, o);
+    } catch (err) {
+      if (onFailure && isTaskFailure?.(err) && !stop.signal.aborted) return { task: input.task, error: err as Error };
+      throw err;
+    }
   };
 
   const lane = async () => {
@@ -102,7 +125,7 @@ export async function searchTasks(tasks: AsyncIterable<Task> | Iterable<Task>, o
       const { seq, task } = next.value;
       await inWindow(seq);
       const input: SearchInput = { ...shared, task, setup: setupFor(task) };
-      finished.set(seq, await searchTask(input, inspect ? { signal: stop.signal, inspect } : { signal: stop.signal }));
+      finished.set(seq, await searchOrFail(input, inspect ? { signal: stop.signal, inspect } : { signal: stop.signal }));
       await emit();
     }
   };

@@ -4,7 +4,12 @@
  * either command can be continued by `dits run --resume`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { HookTrainer } from '../engine/hook/trainer.ts';
+import { hookRunModels } from '../engine/hook/models.ts';
+import type { TrainerHook } from '../engine/hook/run-hook.ts';
+import { connectServer, scoringHost, type OpenAISettings } from '../engine/server-backend.ts';
 import type { MeterName, MeterReading } from '../engine/budget.ts';
 import { writeJsonAtomic } from '../engine/files.ts';
 import { simRunModels } from '../engine/sim/models.ts';
@@ -32,11 +37,38 @@ export interface RunTaskSource {
   validation_task_seed?: number;
 }
 
+/** The model a run uses: the simulated model in process (the default), or an inference server and a trainer hook. */
+export type RunBackend =
+  | { kind: 'sim' }
+  | {
+      kind: 'openai';
+      settings: OpenAISettings;
+      trainer: TrainerHook;
+      /** Probes (each with its own adapter loaded) at once. */
+      probeConcurrency: number;
+      /** Every adapter this run loads is named with it, so that leftovers can be found on a server. */
+      adapterPrefix: string;
+      /** What the capability probe found at the last start. */
+      server?: unknown;
+    };
+
 export interface RunManifest {
   dits_version: string;
   command: 'run';
   config: RunConfig;
   tasks: RunTaskSource;
+  /** Absent in runs made before servers were supported: sim. */
+  backend?: RunBackend;
+}
+
+/** What a session of a run may change without changing its outputs: where the servers are, the cache, the hook. */
+export interface RunSession {
+  endpoints?: OpenAISettings['endpoints'];
+  trainer?: TrainerHook;
+  cache: boolean;
+  apiKey?: string;
+  quiet?: boolean;
+  log?: (line: string) => void;
 }
 
 /** The training settings of every run, in the simulated model's units (docs/simulated-model.md). */
@@ -69,19 +101,52 @@ export async function taskPool(config: RunConfig, source: RunTaskSource): Promis
   return [...validation, ...rest];
 }
 
-/** The environment the pipeline runs in, with the meters restored from the folder's progress record. */
-export async function createRunEnv(out: string, manifest: RunManifest): Promise<RunEnv> {
+/**
+ * The environment the pipeline runs in, with the meters restored from the folder's progress
+ * record. Over a server, it first reconciles: adapters of this run still loaded (a session that
+ * was killed) are unloaded, and probe folders it left are deleted.
+ */
+export async function createRunEnv(out: string, manifest: RunManifest, session: RunSession = { cache: true }): Promise<RunEnv> {
   const { config } = manifest;
   const pool = await taskPool(config, manifest.tasks);
-  const world = createSimWorld(config.scenario, pool);
+  const common = { out, config, tasks: allocateTasks(pool, config), meters: restoreMeters(readProgress(out)) };
+  const backend = manifest.backend ?? { kind: 'sim' };
+  if (backend.kind === 'sim') {
+    const world = createSimWorld(config.scenario, pool);
+    return { ...common, models: simRunModels(world) as RunModels<unknown>, sim: { world, trainer: new SimTrainer(world) }, close: async () => {} };
+  }
+  const settings = { ...backend.settings, ...(session.endpoints ? { endpoints: session.endpoints } : {}) };
+  const server = await connectServer(settings, config.scenario, { out, cache: session.cache, apiKey: session.apiKey, ...(session.quiet !== undefined ? { quiet: session.quiet } : {}) });
+  const log = session.log ?? (() => {});
+  const trainer = new HookTrainer({ host: scoringHost(server, config.scenario), hook: session.trainer ?? backend.trainer, root: resolve(out), namePrefix: backend.adapterPrefix, log });
+  try {
+    const unloaded = await server.unloadMatching(backend.adapterPrefix);
+    if (unloaded.length > 0) log(`unloaded ${unloaded.length} adapters an earlier session left loaded: ${unloaded.join(', ')}`);
+    const removed = trainer.removeLeftovers();
+    if (removed.length > 0) log(`deleted ${removed.length} unfinished or probe job folders an earlier session left`);
+    writeJsonAtomic(join(out, MANIFEST), { ...manifest, backend: { ...backend, server: server.info } });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
   return {
-    out,
-    config,
-    tasks: allocateTasks(pool, config),
-    models: simRunModels(world) as RunModels<unknown>,
-    sim: { world, trainer: new SimTrainer(world) },
-    meters: restoreMeters(readProgress(out)),
+    ...common,
+    models: hookRunModels(trainer, resolve(out)) as RunModels<unknown>,
+    probeConcurrency: backend.probeConcurrency,
+    close: async () => {
+      try {
+        await server.unloadMatching(backend.adapterPrefix);
+      } finally {
+        writeJsonAtomic(join(out, 'usage.json'), server.usage());
+        await server.close();
+      }
+    },
   };
+}
+
+/** A name prefix for a new run's adapters: short, and unlikely to meet another run's on a shared server. */
+export function newAdapterPrefix(out: string, seed: number): string {
+  return `dits-${createHash('sha256').update(`${resolve(out)}\n${seed}`).digest('hex').slice(0, 8)}-`;
 }
 
 /** Cumulative meter readings after iteration t (per-iteration spend is the difference). */

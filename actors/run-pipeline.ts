@@ -16,20 +16,20 @@ export interface StageMark {
   stage: Stage;
 }
 
-interface Progress {
+export interface RunProgress {
   completed: StageMark[];
   meters: Record<MeterName, MeterReading>;
 }
 
 const PROGRESS = 'progress.json';
 
-export function readProgress(out: string): Progress | undefined {
+export function readProgress(out: string): RunProgress | undefined {
   const file = join(out, PROGRESS);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Progress) : undefined;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunProgress) : undefined;
 }
 
 /** Meters restored from a progress record, so a resumed run keeps counting where it stopped. */
-export function restoreMeters(progress: Progress | undefined): Record<MeterName, Meter> {
+export function restoreMeters(progress: RunProgress | undefined): Record<MeterName, Meter> {
   return Object.fromEntries(
     METERS.map((name) => {
       const m = new Meter();
@@ -73,7 +73,7 @@ const pipeline = setup({
     record: assign(({ context }) => {
       const mark = markAt(context.next);
       const completed = [...context.completed, mark];
-      writeJsonAtomic(join(context.env.out, PROGRESS), { completed, meters: meterReadings(context.env) } satisfies Progress);
+      writeJsonAtomic(join(context.env.out, PROGRESS), { completed, meters: meterReadings(context.env) } satisfies RunProgress);
       return { completed, next: context.next + 1, allowance: context.allowance - 1 };
     }),
   },
@@ -106,7 +106,7 @@ function markAt(i: number): StageMark {
  */
 export async function runPipeline(
   env: RunEnv,
-  progress: Progress | undefined,
+  progress: RunProgress | undefined,
   opts: { onStage?: (m: StageMark) => void; maxStages?: number } = {},
 ): Promise<boolean> {
   const { onStage } = opts;

@@ -12,7 +12,7 @@ import type { PreferencePair, SftExample } from '../engine/examples.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import { writeDatasets, type TrainerFormat } from '../engine/export/index.ts';
 import { JsonlWriter, RecordLogWriter, writeJsonAtomic } from '../engine/files.ts';
-import type { ModelBackend } from '../engine/model.ts';
+import { isModelRequestError, type ModelBackend } from '../engine/model.ts';
 import { estimateNormalizer, NORMALIZER_DIALOGUES } from '../engine/search/normalizer.ts';
 import { toPreferencePair, treePairs } from '../engine/search/pairs.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
@@ -21,7 +21,7 @@ import { isBudgetExhausted } from '../engine/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
 import { encodeTree, treeRecord } from '../engine/tree/codec.ts';
-import { searchTasks, type TaskSearchResult } from './pool.ts';
+import { searchTasks, type TaskFailure, type TaskSearchResult } from './pool.ts';
 
 export interface SearchRunOptions {
   scenario: Scenario;
@@ -39,6 +39,8 @@ export interface SearchRunOptions {
   /** Fixed token normalizer M; by default estimated from 100 sampled dialogues (§2.1). */
   normalizer?: number;
   onTaskDone?: (done: number, pairs: number) => void;
+  /** A task that failed and was left out (also written to failures.jsonl). */
+  onTaskFailed?: (failure: TaskFailure) => void;
   /** XState inspection of every coordinator (actors/progress.ts); only for a live display. */
   inspect?: (event: InspectionEvent) => void;
   /** Influence probe during the search, for policies that ask for it (the dits policy). */
@@ -48,7 +50,10 @@ export interface SearchRunOptions {
 export interface SearchRunSummary {
   /** True when the Q budget stopped the search before every task was searched. */
   stoppedByBudget: boolean;
+  /** Tasks searched (failed ones not counted). */
   tasks: number;
+  /** Tasks whose search failed on a model request that outlasted its retries (failures.jsonl). */
+  failedTasks: number;
   rollouts: number;
   nodes: number;
   pairs: number;
@@ -110,6 +115,13 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
 
   const trees = new RecordLogWriter(join(opts.out, 'trees.msgpack'));
   const pairsFile = new JsonlWriter(join(opts.out, 'pairs.jsonl'));
+  const failures = new JsonlWriter(join(opts.out, 'failures.jsonl'));
+  let failedTasks = 0;
+  const onFailure = async (f: TaskFailure) => {
+    failedTasks++;
+    await failures.write({ task_id: f.task.id, error: f.error.message });
+    opts.onTaskFailed?.(f);
+  };
   const pairs: PreferencePair[] = [];
   const sftCandidates: SftCandidate[] = [];
   const totals = { tasks: 0, rollouts: 0, nodes: 0, rootValue: 0 };
@@ -149,6 +161,8 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
       // The first tasks were prepared for the normalizer already.
       prepare: (batch) => opts.prepare(batch.filter((t) => !prepared.has(t))),
       onResult,
+      onFailure,
+      isTaskFailure: isModelRequestError,
       ...(opts.inspect ? { inspect: opts.inspect } : {}),
       ...(opts.probe ? { probe: opts.probe } : {}),
     });
@@ -158,12 +172,14 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   }
   await trees.close();
   await pairsFile.close();
+  await failures.close();
 
   const sft: SftExample[] = selectSftExamples(scenario, sftCandidates, defaultSftSelection(scenario));
   const datasets = await writeDatasets(join(opts.out, 'datasets'), { pairs, sft, formats: opts.formats, seed });
   const summary: SearchRunSummary = {
     stoppedByBudget,
     tasks: totals.tasks,
+    failedTasks,
     rollouts: totals.rollouts,
     nodes: totals.nodes,
     pairs: pairs.length,

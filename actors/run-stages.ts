@@ -89,6 +89,8 @@ export interface RunEnv {
   /** Probes at once (default: all); an inference server may want fewer adapters loaded at a time. */
   probeConcurrency?: number;
   meters: Record<MeterName, Meter>;
+  /** Frees what the run holds (a server's connections and loaded adapters). */
+  close(): Promise<void>;
 }
 
 export const iterDir = (env: RunEnv, t: number) => join(env.out, `iter-${t}`);

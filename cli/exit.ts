@@ -1,19 +1,30 @@
-/** Exit codes: 0 ok, 1 runtime failure, 2 usage or input error (bad flag, scenario file, dataset row). */
+/**
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage or input error (bad flag, scenario file, dataset
+ * row), 3 finished with some tasks failed (their model requests outlasted every retry; the
+ * outputs hold the rest and failures.jsonl lists them).
+ */
 import { CommanderError } from 'commander';
 import { InputError } from '../scenarios/errors.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_PARTIAL = 3;
+
+/** Thrown after every output is written, when some tasks failed: the command finished, but not whole. */
+export class PartialFailure extends Error {
+  override name = 'PartialFailure';
+}
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   if (err instanceof InputError) return EXIT_USAGE;
+  if (err instanceof PartialFailure) return EXIT_PARTIAL;
   return EXIT_FAILURE;
 }
 
 export function reportError(err: unknown): void {
   if (err instanceof CommanderError) return; // commander already printed it
-  const message = err instanceof InputError ? err.message : (err as Error)?.stack ?? String(err);
+  const message = err instanceof InputError || err instanceof PartialFailure ? err.message : (err as Error)?.stack ?? String(err);
   process.stderr.write(`dits: ${message}\n`);
 }

@@ -8,14 +8,20 @@ import { InputError } from '../../scenarios/errors.ts';
 import { writeJsonAtomic } from '../../engine/files.ts';
 import { SELECTION_MODES, type SelectionMode } from '../../engine/influence/selection.ts';
 import type { MeterName, MeterReading } from '../../engine/budget.ts';
-import { iterationReport, readProgress, runPipeline } from '../../actors/run-pipeline.ts';
-import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, readManifest, writeRunMetrics, type RunManifest } from '../../actors/run-env.ts';
-import { STAGES, type RunConfig } from '../../actors/run-stages.ts';
+import { iterationReport, readProgress, runPipeline, type RunProgress, type StageMark } from '../../actors/run-pipeline.ts';
+import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, newAdapterPrefix, readManifest, writeRunMetrics, type RunBackend, type RunManifest, type RunSession } from '../../actors/run-env.ts';
+import { STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
 import { floatOption, intOption } from '../options.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
+import { HOOK_PLACEHOLDERS, type TrainerHook } from '../../engine/hook/run-hook.ts';
+import { isModelRequestError } from '../../engine/model.ts';
+import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
 
-interface RunFlags extends RunSizeFlags {
+interface RunFlags extends RunSizeFlags, BackendFlags {
+  trainerCmd?: string;
+  trainerUrl?: string;
+  probeConcurrency: number;
   scenario: string;
   tasks?: string;
   format?: string;
@@ -42,6 +48,40 @@ function selectionMode(value: string): SelectionMode {
   return value as SelectionMode;
 }
 
+function trainerHook(flags: RunFlags): TrainerHook | undefined {
+  if (flags.trainerCmd !== undefined && flags.trainerUrl !== undefined) throw new InputError('give --trainer-cmd or --trainer-url, not both');
+  if (flags.trainerCmd !== undefined) return { kind: 'command', template: flags.trainerCmd };
+  if (flags.trainerUrl !== undefined) return { kind: 'http', url: flags.trainerUrl };
+  return undefined;
+}
+
+function serverBackend(flags: RunFlags, out: string): RunBackend {
+  const trainer = trainerHook(flags);
+  if (!trainer) throw new InputError('--backend openai needs a trainer hook for SFT, DPO and the influence probes: --trainer-cmd TEMPLATE or --trainer-url URL (README: Trainer hook)');
+  return { kind: 'openai', settings: openaiSettings(flags), trainer, probeConcurrency: flags.probeConcurrency, adapterPrefix: newAdapterPrefix(out, flags.seed) };
+}
+
+/** What this session may change: the flags given on the command line win over the manifest's. */
+function session(cmd: Command, flags: RunFlags): RunSession {
+  const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+  const trainer = trainerHook(flags);
+  return {
+    cache: flags.cache,
+    ...(given('endpoint') || given('endpoints') ? { endpoints: endpointsFrom(flags) } : {}),
+    ...(trainer ? { trainer } : {}),
+    ...(flags.apiKey !== undefined ? { apiKey: flags.apiKey } : {}),
+    ...(flags.quiet !== undefined ? { quiet: flags.quiet } : {}),
+    log: (line) => flags.quiet || process.stderr.write(`dits: ${line}\n`),
+  };
+}
+
+/** A stage that failed on the servers stops the run; what finished is kept, and --resume goes on from there. */
+function stoppedRun(e: unknown, out: string): unknown {
+  const name = (e as Error)?.name;
+  if (!isModelRequestError(e) && name !== 'EndpointsDownError') return e;
+  return new Error(`${(e as Error).message}\nthe run stopped; every finished stage is kept. Continue with: dits run --resume ${out}`, { cause: e });
+}
+
 function configFrom(flags: RunFlags): RunConfig {
   return {
     scenario: resolveScenario(flags.scenario).scenario,
@@ -63,7 +103,11 @@ function spend(after: Record<MeterName, MeterReading>, before: Record<MeterName,
 }
 
 export function registerRunCommand(program: Command): void {
-  addRunSizeOptions(program.command('run'), { iterations: 2, testTasks: 100 })
+  const cmd = addRunSizeOptions(program.command('run'), { iterations: 2, testTasks: 100 });
+  addBackendOptions(cmd)
+    .option('--trainer-cmd <template>', `openai: the trainer hook, a shell command per training job; placeholders ${HOOK_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} (README: Trainer hook)`)
+    .option('--trainer-url <url>', 'openai: the trainer hook as an HTTP endpoint the job is POSTed to (serve-sim: <server>/sim/train)')
+    .option('--probe-concurrency <n>', 'openai: influence probes at once, each with its own adapter loaded', intOption(1, 256), 4)
     .description('the DITS loop (§3.4): per iteration SFT data, SFT, search, warm start, influence probes, selection, DPO, evaluation')
     .option('--scenario <name|file>', 'built-in scenario name or scenario file', 'hotpotqa')
     .option('--tasks <file>', 'dataset file (default: generated tasks)')
@@ -111,32 +155,54 @@ export function registerRunCommand(program: Command): void {
           command: 'run',
           config,
           tasks: { ...(flags.tasks !== undefined ? { file: flags.tasks, format: flags.format, map: flags.map } : {}), task_seed: flags.taskSeed },
+          ...(flags.backend === 'openai' ? { backend: serverBackend(flags, out) } : {}),
         };
         mkdirSync(out, { recursive: true });
         writeJsonAtomic(join(out, MANIFEST), manifest);
       }
       const { config } = manifest;
       const progress = readProgress(out);
-      const env = await createRunEnv(out, manifest);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
-      if (progress) say(`resuming ${out} after ${progress.completed.length} of ${config.iterations * STAGES.length} stages\n`);
-      const started = performance.now();
-      const complete = await runPipeline(env, progress, { ...(flags.maxStages !== undefined ? { maxStages: flags.maxStages } : {}), onStage: (mark) => {
-        if (mark.stage !== 'eval') return;
-        const t = mark.iteration;
-        const before = t > 0 ? iterationMeters(env, t - 1) : undefined;
-        const after = iterationMeters(env, t);
-        const r = iterationReport(env, t, after);
-        say(
-          `iteration ${t}: test ${config.scenario.metric} ${r.eval.metric.toFixed(4)}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
-            `pairs kept ${r.pairsKept}/${r.pairsCandidate}  Q budget ${spend(after, before, 'q')}  influence budget ${spend(after, before, 'influence')}\n`,
-        );
-      } });
-      if (!complete) {
-        say(`stopped after ${readProgress(out)?.completed.length ?? 0} of ${config.iterations * STAGES.length} stages; continue with: dits run --resume ${out}\n`);
-        return;
+      const env = await createRunEnv(out, manifest, session(cmd, flags));
+      // Ctrl-C: every stage writes its outputs whole, so stopping between writes loses nothing;
+      // what must not be left behind is adapters loaded on the server.
+      const onInterrupt = () => {
+        process.stderr.write(`dits: interrupted; unloading this run's adapters. Continue with: dits run --resume ${out}\n`);
+        env.close().finally(() => process.exit(130));
+      };
+      process.once('SIGINT', onInterrupt);
+      try {
+        await execute(env, progress, flags, say);
+      } catch (e) {
+        throw stoppedRun(e, out);
+      } finally {
+        process.off('SIGINT', onInterrupt);
+        await env.close();
       }
-      writeRunMetrics(env);
-      say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; wrote ${out}\n`);
     });
+}
+
+/** Runs the pipeline from where the folder stands, printing each iteration's figures. */
+async function execute(env: RunEnv, progress: RunProgress | undefined, flags: RunFlags, say: (s: string) => void): Promise<void> {
+  const { config, out } = env;
+  if (progress) say(`resuming ${out} after ${progress.completed.length} of ${config.iterations * STAGES.length} stages\n`);
+  const started = performance.now();
+  const onStage = (mark: StageMark) => {
+    if (mark.stage !== 'eval') return;
+    const t = mark.iteration;
+    const before = t > 0 ? iterationMeters(env, t - 1) : undefined;
+    const after = iterationMeters(env, t);
+    const r = iterationReport(env, t, after);
+    say(
+      `iteration ${t}: test ${config.scenario.metric} ${r.eval.metric.toFixed(4)}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
+        `pairs kept ${r.pairsKept}/${r.pairsCandidate}  Q budget ${spend(after, before, 'q')}  influence budget ${spend(after, before, 'influence')}\n`,
+    );
+  };
+  const complete = await runPipeline(env, progress, { ...(flags.maxStages !== undefined ? { maxStages: flags.maxStages } : {}), onStage });
+  if (!complete) {
+    say(`stopped after ${readProgress(out)?.completed.length ?? 0} of ${config.iterations * STAGES.length} stages; continue with: dits run --resume ${out}\n`);
+    return;
+  }
+  writeRunMetrics(env);
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; wrote ${out}\n`);
 }

@@ -9,13 +9,14 @@ import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { runSearch } from '../../actors/run-search.ts';
 import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
-import { createBackend, BACKENDS } from '../backend.ts';
+import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
 import { floatOption, intOption } from '../options.ts';
+import { PartialFailure } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 
-interface SearchFlags extends TaskSourceFlags {
+interface SearchFlags extends TaskSourceFlags, BackendFlags {
   scenario: string;
   taskSeed: number;
   policy: string;
@@ -23,7 +24,6 @@ interface SearchFlags extends TaskSourceFlags {
   rollouts?: number;
   temperature?: number;
   param: PolicyParams;
-  backend: string;
   seed: number;
   concurrency: number;
   normalizer?: number;
@@ -54,13 +54,12 @@ export function registerSearchCommand(program: Command): void {
     .command('search')
     .description('search a tree per task; write trees.msgpack, pairs.jsonl, datasets/<trainer>/, summary.json and manifest.json')
     .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file');
-  addTaskSourceOptions(cmd)
+  addBackendOptions(addTaskSourceOptions(cmd))
     .option('--policy <name|file>', `search policy: ${Object.keys(BUILTIN_POLICIES).join(', ')}, or a .ts/.js file exporting one`, 'optima')
     .option('--selections <n>', 'selections per task (policy default: 8)', intOption(1))
     .option('--rollouts <n>', 'rollouts per selection (policy default: 3)', intOption(1))
     .option('--temperature <t>', 'rollout temperature (policy default: 0.7)', floatOption(0, 5))
     .option('--param <name=value>', 'a policy parameter, e.g. topK=10 or c=1.5 (repeatable)', collectParam, {})
-    .option('--backend <name>', `model backend: ${BACKENDS.join(', ')}`, 'sim')
     .option('--seed <n>', 'run seed', intOption(0, 2 ** 32 - 1), 0)
     .option('--concurrency <n>', 'tasks searched at once', intOption(1, 1024), 8)
     .option('--normalizer <m>', 'token normalizer M (default: P80 of 100 sampled dialogues + 1)', floatOption(1, 1e9))
@@ -81,7 +80,8 @@ export function registerSearchCommand(program: Command): void {
       const policy = await loadPolicy(flags.policy, params);
       const out = flags.out ?? join('runs', `search-${scenario.name}-${policy.name}-seed${flags.seed}`);
       const source = openTaskSource(scenario, flags, flags.taskSeed, (err) => process.stderr.write(`dits: skipped bad row: ${err.message}\n`));
-      const { backend, prepare } = createBackend(flags.backend, scenario);
+      const handle = await createBackend(flags, scenario, { out, ...(flags.quiet !== undefined ? { quiet: flags.quiet } : {}) });
+      const { backend, prepare } = handle;
       const total = source.description.kind === 'generated' ? source.description.count : flags.limit;
       const progress = progressBar('search', total, flags.quiet ?? false);
       let live: ProgressSnapshot = { tasks: 0, rollouts: 0, tokens: 0, rolloutsPerSecond: 0 };
@@ -102,18 +102,20 @@ export function registerSearchCommand(program: Command): void {
           formats: flags.formats,
           ...(flags.normalizer !== undefined ? { normalizer: flags.normalizer } : {}),
           onTaskDone: (_done, pairs) => (pairCount = pairs),
+          onTaskFailed: (f) => process.stderr.write(`dits: task ${f.task.id} failed and is left out: ${f.error.message}\n`),
           ...(inspector ? { inspect: inspector.inspect } : {}),
         });
         inspector?.flush();
       } finally {
         progress.stop();
+        await handle.close();
       }
       writeJsonAtomic(join(out, 'manifest.json'), {
         dits_version: DITS_VERSION,
         command: 'search',
         scenario: { name: scenario.name, file: scenarioFile.includes('/builtin/') ? `builtin:${scenario.name}` : scenarioFile, config: scenario },
         tasks: source.description,
-        backend: backend.name,
+        backend: handle.describe(),
         policy: { name: policy.name, source: flags.policy, selections: policy.selections, rollouts: policy.rollouts, temperature: policy.temperature, params: policy.params },
         seed: flags.seed,
         task_seed: flags.taskSeed,
@@ -125,6 +127,9 @@ export function registerSearchCommand(program: Command): void {
           `${s.tasks} tasks  ${s.rollouts} rollouts  ${s.nodes} nodes  ${s.pairs} pairs  ${s.sftExamples} SFT examples  ` +
             `M=${s.normalizer}  mean root Q ${s.meanRootValue.toFixed(4)}  wall ${((performance.now() - started) / 1000).toFixed(2)} s\nwrote ${out}\n`,
         );
+      }
+      if (summary.failedTasks > 0) {
+        throw new PartialFailure(`${summary.failedTasks} tasks failed and were left out (see ${join(out, 'failures.jsonl')}); rerun with the same --out to retry them from the response cache`);
       }
     });
 }

@@ -8,10 +8,10 @@ import { simulate } from '../../engine/simulate.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource } from '../task-source.ts';
-import { createBackend, BACKENDS } from '../backend.ts';
+import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 
-interface SimulateFlags {
+interface SimulateFlags extends BackendFlags {
   scenario: string;
   tasks?: string;
   format?: string;
@@ -21,7 +21,6 @@ interface SimulateFlags {
   limit?: number;
   offset?: number;
   skipBadRows?: boolean;
-  backend: string;
   seed: number;
   temperature: number;
   concurrency: number;
@@ -35,8 +34,7 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('run one dialogue per task with a backend; write trajectories.jsonl, summary.json and manifest.json')
     .requiredOption('--scenario <name|file>', 'built-in scenario name (see `dits scenario list`) or scenario file');
-  addTaskSourceOptions(cmd)
-    .option('--backend <name>', `model backend: ${BACKENDS.join(', ')}`, 'sim')
+  addBackendOptions(addTaskSourceOptions(cmd))
     .option('--seed <n>', 'run seed: every sampling and context split is keyed by it', intOption(0, 2 ** 32 - 1), 0)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', floatOption(0, 5), 0.7)
     .option('--concurrency <n>', 'dialogues in flight at once', intOption(1, 4096), 16)
@@ -55,7 +53,8 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
     badRows++;
     process.stderr.write(`dits: skipped bad row: ${err.message}\n`);
   });
-  const { backend, prepare } = createBackend(flags.backend, scenario);
+  const handle = await createBackend(flags, scenario, { out, ...(flags.quiet !== undefined ? { quiet: flags.quiet } : {}) });
+  const { backend, prepare } = handle;
   const total = source.description.kind === 'generated' ? source.description.count : flags.limit;
   const progress = progressBar('simulate', total, flags.quiet ?? false);
   const writer = new JsonlWriter(join(out, 'trajectories.jsonl'));
@@ -78,6 +77,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
     });
   } finally {
     progress.stop();
+    await handle.close();
   }
   await writer.close();
   if (summary.dialogues === 0) throw new InputError('no tasks to simulate: the task source is empty');
@@ -95,7 +95,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
     command: 'simulate',
     scenario: { name: scenario.name, file: scenarioFile.includes('/builtin/') ? `builtin:${scenario.name}` : scenarioFile, config: scenario },
     tasks: source.description,
-    backend: backend.name,
+    backend: handle.describe(),
     seed: flags.seed,
     task_seed: flags.taskSeed,
     temperature: flags.temperature,
