@@ -34,7 +34,8 @@ export async function connectServer(settings: OpenAISettings, scenario: Scenario
     tokenizer: settings.tokenizer,
     speakerPrefill: settings.speakerPrefill,
     ...(settings.extraBody ? { extraBody: settings.extraBody } : {}),
-    log: (line: string) => o.quiet || process.stderr.write(`dits: ${line}\n`),
+    // Endpoint notices are warnings: shown also with --quiet, which silences stdout.
+    log: (line: string) => process.stderr.write(`dits: ${line}\n`),
   });
   if (!backend.info.capabilities.echoLogprobs && scenario.reward.lambdaLoss !== 0) {
     await backend.close();

@@ -434,7 +434,7 @@ async function waitForHealthy(t: Transport, endpoints: Endpoint[], downTimeoutMs
         const p = problems[i];
         if (p === null || p === undefined) return;
         ep.lastError = p;
-        t.pool.takeOut(ep, `not ready at start-up (${p}); probing every ${intervalMs} ms`);
+        t.pool.takeOut(ep, `not ready at start-up (${p}); probing it until it answers`);
       });
       return healthy[0] as Endpoint;
     }

@@ -35,6 +35,8 @@ export class Endpoint {
   readonly loadedAdapters = new Set<string>();
   readonly loadingAdapters = new Map<string, Promise<void>>();
   probeTimer: NodeJS.Timeout | undefined = undefined;
+  /** Probes since it was taken out: the wait before the next one grows with it. */
+  probes = 0;
   readonly usage: EndpointUsage;
 
   constructor(
@@ -127,7 +129,7 @@ export class EndpointPool {
     ep.lastError = message;
     if (!counts || ep.out) return;
     if (++ep.failures >= this.opts.failuresBeforeEjection) {
-      this.takeOut(ep, `taken out after ${ep.failures} consecutive failures (last: ${message}); probing every ${this.opts.probeIntervalMs} ms`);
+      this.takeOut(ep, `taken out after ${ep.failures} consecutive failures (last: ${message}); probing it until it answers`);
     }
   }
 
@@ -135,6 +137,7 @@ export class EndpointPool {
   takeOut(ep: Endpoint, why: string): void {
     if (ep.out || this.closed) return;
     ep.out = true;
+    ep.probes = 0;
     this.opts.log(`endpoint ${ep.url}: ${why}`);
     this.scheduleProbe(ep);
     if (this.endpoints.every((e) => e.out) && this.downTimer === undefined) {
@@ -257,7 +260,16 @@ export class EndpointPool {
           if (ep.out) this.scheduleProbe(ep);
         },
       );
-    }, this.opts.probeIntervalMs);
+    }, probeDelay(ep.probes++, this.opts.probeIntervalMs));
     ep.probeTimer.unref();
   }
+}
+
+/**
+ * The wait before probe k of an endpoint that was taken out: 100 ms, doubling, up to the
+ * interval. A burst of errors from a healthy server costs a fraction of a second; a dead one
+ * is asked at the interval.
+ */
+export function probeDelay(k: number, intervalMs: number): number {
+  return Math.min(intervalMs, 100 * 2 ** Math.min(k, 20));
 }
