@@ -23,8 +23,17 @@ export function exitCodeFor(err: unknown): number {
   return EXIT_FAILURE;
 }
 
+/** Errors about the outside world (servers down, retries exhausted), not bugs: their message says it all. */
+const OPERATIONAL = new Set(['EndpointsDownError', 'RequestFailedError', 'InvalidResponseError', 'CapabilityError', 'RunStopped']);
+
+/** A run that stopped on a server failure; what finished is kept. */
+export class RunStopped extends Error {
+  override name = 'RunStopped';
+}
+
 export function reportError(err: unknown): void {
   if (err instanceof CommanderError) return; // commander already printed it
-  const message = err instanceof InputError || err instanceof PartialFailure ? err.message : (err as Error)?.stack ?? String(err);
+  const plain = err instanceof InputError || err instanceof PartialFailure || (err instanceof Error && OPERATIONAL.has(err.name));
+  const message = plain ? (err as Error).message : (err as Error)?.stack ?? String(err);
   process.stderr.write(`dits: ${message}\n`);
 }

@@ -16,6 +16,7 @@ import { floatOption, intOption } from '../options.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 import { HOOK_PLACEHOLDERS, type TrainerHook } from '../../engine/hook/run-hook.ts';
 import { isModelRequestError } from '../../engine/model.ts';
+import { RunStopped } from '../exit.ts';
 import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
 
 interface RunFlags extends RunSizeFlags, BackendFlags {
@@ -79,7 +80,7 @@ function session(cmd: Command, flags: RunFlags): RunSession {
 function stoppedRun(e: unknown, out: string): unknown {
   const name = (e as Error)?.name;
   if (!isModelRequestError(e) && name !== 'EndpointsDownError') return e;
-  return new Error(`${(e as Error).message}\nthe run stopped; every finished stage is kept. Continue with: dits run --resume ${out}`, { cause: e });
+  return new RunStopped(`${(e as Error).message}\nthe run stopped; every finished stage is kept. Continue with: dits run --resume ${out}`, { cause: e });
 }
 
 function configFrom(flags: RunFlags): RunConfig {

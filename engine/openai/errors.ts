@@ -53,7 +53,7 @@ export class EndpointsDownError extends Error {
     super(
       `every endpoint has been out of service for ${Math.round(downForMs / 1000)} s:\n` +
         endpoints.map((e) => `  ${e.url}: ${e.lastError}`).join('\n') +
-        '\nCheck the servers; `dits run --resume` continues the run once one answers.',
+        '\nCheck the servers. Work already answered is in the response cache: run the command again (`dits run --resume` for a run) once one answers.',
     );
   }
 }
