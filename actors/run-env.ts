@@ -113,7 +113,7 @@ export async function createRunEnv(out: string, manifest: RunManifest, session: 
   const backend = manifest.backend ?? { kind: 'sim' };
   if (backend.kind === 'sim') {
     const world = createSimWorld(config.scenario, pool);
-    return { ...common, models: simRunModels(world) as RunModels<unknown>, sim: { world, trainer: new SimTrainer(world) }, close: async () => {} };
+    return { ...common, models: simRunModels(world) as RunModels<unknown>, sim: { world, trainer: new SimTrainer(world), tasks: pool }, close: async () => {} };
   }
   const settings = { ...backend.settings, ...(session.endpoints ? { endpoints: session.endpoints } : {}) };
   const server = await connectServer(settings, config.scenario, { out, cache: session.cache, apiKey: session.apiKey, ...(session.quiet !== undefined ? { quiet: session.quiet } : {}) });

@@ -3,7 +3,10 @@
  * searched by the actor pool, then pairs and SFT data extracted and every output written into
  * the run folder. Outputs follow task order, so a seed fixes them byte for byte.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Packr } from 'msgpackr';
 import type { InspectionEvent } from 'xstate';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
@@ -14,13 +17,13 @@ import { writeDatasets, type TrainerFormat } from '../engine/export/index.ts';
 import { JsonlWriter, RecordLogWriter, writeJsonAtomic } from '../engine/files.ts';
 import { isModelRequestError, type ModelBackend } from '../engine/model.ts';
 import { estimateNormalizer, NORMALIZER_DIALOGUES } from '../engine/search/normalizer.ts';
-import { toPreferencePair, treePairs } from '../engine/search/pairs.ts';
+import { decodeTaskOutput, encodeTaskOutput, searchedTask, type FailedTask, type TaskOutput } from '../engine/search/task-output.ts';
+import { readRecordLog, RecordLogAppender } from '../engine/record-log.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { isBudgetExhausted } from '../engine/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
-import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
-import { encodeTree, treeRecord } from '../engine/tree/codec.ts';
+import { defaultSftSelection, selectSftExamples, type SftCandidate } from '../engine/sft.ts';
 import { searchTasks, type TaskFailure, type TaskSearchResult } from './pool.ts';
 
 export interface SearchRunOptions {
@@ -40,7 +43,17 @@ export interface SearchRunOptions {
   normalizer?: number;
   onTaskDone?: (done: number, pairs: number) => void;
   /** A task that failed and was left out (also written to failures.jsonl). */
-  onTaskFailed?: (failure: TaskFailure) => void;
+  onTaskFailed?: (failure: FailedTask) => void;
+  /** Continue from the checkpoint in `out` (same settings), instead of refusing a folder that holds one. */
+  resume?: boolean;
+  /** Describes the task source, so that a checkpoint is continued on the same tasks only. */
+  fingerprint?: unknown;
+  /** Searches the tasks elsewhere (worker threads); by default in this thread. */
+  searcher?: TaskSearcher;
+  /** Stops the search; the checkpoint keeps every task finished so far. */
+  signal?: AbortSignal;
+  /** Notices for the user (a damaged checkpoint record). */
+  log?: (line: string) => void;
   /** XState inspection of every coordinator (actors/progress.ts); only for a live display. */
   inspect?: (event: InspectionEvent) => void;
   /** Influence probe during the search, for policies that ask for it (the dits policy). */
@@ -97,79 +110,170 @@ function pairRecord(p: PreferencePair) {
   };
 }
 
-export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptions): Promise<SearchRunSummary> {
+/** Where a search keeps its finished tasks until it completes: `dits search --resume` continues from it. */
+export const CHECKPOINT = 'search.ckpt';
+
+/** Searches tasks and hands each one's output over in task order. */
+export type TaskSearcher = (tasks: AsyncIterable<Task>, ctx: SearcherContext) => Promise<void>;
+
+export interface SearcherContext {
+  normalizer: number;
+  /** Awaited before the next task's output is handed over. */
+  onOutput: (o: TaskOutput) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** The search in this thread: the coordinator pool of actors/pool.ts. */
+function inThreadSearcher(opts: SearchRunOptions, scorer: DialogueScorer, prepared: Set<Task>): TaskSearcher {
   const { scenario, backend, policy, seed } = opts;
-  const agentNames = scenario.agents.map((a) => a.name);
-  const scorer = new DialogueScorer(scenario, opts.initial ?? backend);
-  const { head, all } = await peek(tasks, NORMALIZER_DIALOGUES);
-  if (head.length === 0) throw new RangeError('no tasks to search: the task source is empty');
-  opts.prepare(head);
-  const prepared = new Set(head);
-  let normalizer: number;
-  try {
-    normalizer = opts.normalizer ?? (await estimateNormalizer(scenario, backend, head, seed));
-  } catch (e) {
-    if (isBudgetExhausted(e)) throw new InputError(`the Q budget ran out while sampling the ${NORMALIZER_DIALOGUES} dialogues of the token normalizer: raise --budget-tokens`);
-    throw e;
-  }
-
-  const trees = new RecordLogWriter(join(opts.out, 'trees.msgpack'));
-  const pairsFile = new JsonlWriter(join(opts.out, 'pairs.jsonl'));
-  const failures = new JsonlWriter(join(opts.out, 'failures.jsonl'));
-  let failedTasks = 0;
-  const onFailure = async (f: TaskFailure) => {
-    failedTasks++;
-    await failures.write({ task_id: f.task.id, error: f.error.message });
-    opts.onTaskFailed?.(f);
-  };
-  const pairs: PreferencePair[] = [];
-  const sftCandidates: SftCandidate[] = [];
-  const totals = { tasks: 0, rollouts: 0, nodes: 0, rootValue: 0 };
-
-  const onResult = async (r: TaskSearchResult) => {
-    const setup = prepareDialogue(scenario, r.task, seed);
-    await trees.write(encodeTree(treeRecord(r.task.id, agentNames, r.tree, r.selected)));
-    for (const tp of treePairs(r.tree, scenario.reward)) {
-      const pair = toPreferencePair(r.tree, tp, r.task.id, agentNames, setup.systemPrompts);
-      pairs.push(pair);
-      await pairsFile.write(pairRecord(pair));
-    }
-    const dialogues = r.rollouts.flat().map((x) => x.dialogue);
-    const samples = await Promise.all(dialogues.map(async (dialogue) => ({ dialogue, scored: await scorer.score(r.task, dialogue) })));
-    const candidate = sftCandidate(scorer, { task: r.task, systemPrompts: setup.systemPrompts, samples });
-    if (candidate) sftCandidates.push(candidate);
-    totals.tasks++;
-    totals.rollouts += dialogues.length;
-    totals.nodes += r.tree.size;
-    totals.rootValue += r.tree.value(0);
-    opts.onTaskDone?.(totals.tasks, pairs.length);
-  };
-
-  // With a Q budget, the search stops cleanly when a rollout is refused: the tasks delivered so
-  // far keep their trees and pairs, the task in flight and those after it are not searched.
-  let stoppedByBudget = false;
-  try {
-    await searchTasks(all, {
+  return async (tasks, ctx) => {
+    await searchTasks(tasks, {
       scenario,
       backend,
       scorer,
       policy,
       seed,
-      normalizer,
+      normalizer: ctx.normalizer,
       concurrency: opts.concurrency,
       setupFor: (task: Task) => prepareDialogue(scenario, task, seed),
       // The first tasks were prepared for the normalizer already.
       prepare: (batch) => opts.prepare(batch.filter((t) => !prepared.has(t))),
-      onResult,
-      onFailure,
+      onResult: async (r: TaskSearchResult) => ctx.onOutput(await searchedTask(r, { scenario, scorer, seed })),
+      onFailure: (f: TaskFailure) => ctx.onOutput({ kind: 'failed', taskId: f.task.id, error: f.error.message }),
       isTaskFailure: isModelRequestError,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(opts.inspect ? { inspect: opts.inspect } : {}),
       ...(opts.probe ? { probe: opts.probe } : {}),
     });
+  };
+}
+
+interface CheckpointHeader {
+  format: 'dits-search-checkpoint';
+  version: 1;
+  fingerprint: string;
+  normalizer: number;
+}
+
+const headerPackr = new Packr();
+
+/** What must be equal for a checkpoint to be continued: every setting that decides the outputs. */
+function fingerprint(opts: SearchRunOptions): string {
+  const { scenario, policy, seed } = opts;
+  const settings = {
+    scenario,
+    policy: { name: policy.name, selections: policy.selections, rollouts: policy.rollouts, temperature: policy.temperature, params: policy.params },
+    seed,
+    normalizer: opts.normalizer ?? null,
+    formats: opts.formats,
+    source: opts.fingerprint ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+}
+
+/** The checkpoint's finished tasks when resuming (a cut-short last record is reported and dropped). */
+function openCheckpoint(opts: SearchRunOptions): { header: CheckpointHeader | undefined; outputs: Uint8Array[]; goodBytes: number } {
+  const file = join(opts.out, CHECKPOINT);
+  if (!opts.resume) {
+    if (existsSync(file)) throw new InputError(`${opts.out} holds an unfinished search (${CHECKPOINT}): continue it with --resume, or choose another --out`);
+    return { header: undefined, outputs: [], goodBytes: 0 };
+  }
+  const log = readRecordLog(file);
+  if (log.problem) {
+    opts.log?.(
+      `${file}: record ${log.problem.record} at byte ${log.problem.offset} is ${log.problem.kind === 'truncated' ? 'cut short (a crash while writing it)' : 'corrupted (checksum mismatch)'}; ` +
+        `resuming from the ${Math.max(0, log.records.length - 1)} whole task records before it`,
+    );
+  }
+  if (log.records.length === 0) return { header: undefined, outputs: [], goodBytes: 0 };
+  const header = headerPackr.unpack(log.records[0] as Uint8Array) as CheckpointHeader;
+  if (header.format !== 'dits-search-checkpoint' || header.version !== 1) throw new InputError(`${file}: not a dits search checkpoint`);
+  if (header.fingerprint !== fingerprint(opts)) {
+    throw new InputError(`${file} was written by a search with other settings (scenario, policy, seed, tasks or formats): give the same flags as the interrupted search, or choose another --out`);
+  }
+  return { header, outputs: log.records.slice(1), goodBytes: log.goodBytes };
+}
+
+async function* skip(tasks: AsyncIterable<Task>, n: number): AsyncIterable<Task> {
+  let k = 0;
+  for await (const t of tasks) if (k++ >= n) yield t;
+}
+
+export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptions): Promise<SearchRunSummary> {
+  const { scenario, backend, seed } = opts;
+  const scorer = new DialogueScorer(scenario, opts.initial ?? backend);
+  const resumed = openCheckpoint(opts);
+  let source = tasks;
+  let normalizer: number;
+  const prepared = new Set<Task>();
+  if (resumed.header) {
+    normalizer = resumed.header.normalizer;
+    source = skip(tasks, resumed.outputs.length);
+  } else {
+    const { head, all } = await peek(tasks, NORMALIZER_DIALOGUES);
+    if (head.length === 0) throw new RangeError('no tasks to search: the task source is empty');
+    opts.prepare(head);
+    for (const t of head) prepared.add(t);
+    source = all;
+    try {
+      normalizer = opts.normalizer ?? (await estimateNormalizer(scenario, backend, head, seed));
+    } catch (e) {
+      if (isBudgetExhausted(e)) throw new InputError(`the Q budget ran out while sampling the ${NORMALIZER_DIALOGUES} dialogues of the token normalizer: raise --budget-tokens`);
+      throw e;
+    }
+  }
+  const checkpoint = new RecordLogAppender(join(opts.out, CHECKPOINT), resumed.goodBytes);
+  if (!resumed.header) checkpoint.append(headerPackr.pack({ format: 'dits-search-checkpoint', version: 1, fingerprint: fingerprint(opts), normalizer } satisfies CheckpointHeader));
+
+  const trees = new RecordLogWriter(join(opts.out, 'trees.msgpack'));
+  const pairsFile = new JsonlWriter(join(opts.out, 'pairs.jsonl'));
+  const failures = new JsonlWriter(join(opts.out, 'failures.jsonl'));
+  const pairs: PreferencePair[] = [];
+  const sftCandidates: SftCandidate[] = [];
+  const totals = { tasks: 0, failed: 0, rollouts: 0, nodes: 0, rootValue: 0 };
+
+  const take = async (o: TaskOutput) => {
+    if (o.kind === 'failed') {
+      totals.failed++;
+      await failures.write({ task_id: o.taskId, error: o.error });
+      opts.onTaskFailed?.(o);
+      return;
+    }
+    await trees.write(o.tree);
+    for (const pair of o.pairs) {
+      pairs.push(pair);
+      await pairsFile.write(pairRecord(pair));
+    }
+    if (o.candidate) sftCandidates.push(o.candidate);
+    totals.tasks++;
+    totals.rollouts += o.rollouts;
+    totals.nodes += o.nodes;
+    totals.rootValue += o.rootValue;
+    opts.onTaskDone?.(totals.tasks, pairs.length);
+  };
+  for (const bytes of resumed.outputs) await take(decodeTaskOutput(bytes));
+
+  // With a Q budget, the search stops cleanly when a rollout is refused: the tasks delivered so
+  // far keep their trees and pairs, the task in flight and those after it are not searched.
+  let stoppedByBudget = false;
+  const searcher = opts.searcher ?? inThreadSearcher(opts, scorer, prepared);
+  try {
+    await searcher(source, {
+      normalizer,
+      onOutput: async (o) => {
+        checkpoint.append(encodeTaskOutput(o));
+        await take(o);
+      },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   } catch (e) {
-    if (!isBudgetExhausted(e)) throw e;
+    if (!isBudgetExhausted(e)) {
+      checkpoint.close();
+      throw e;
+    }
     stoppedByBudget = true;
   }
+  checkpoint.close();
   await trees.close();
   await pairsFile.close();
   await failures.close();
@@ -179,7 +283,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   const summary: SearchRunSummary = {
     stoppedByBudget,
     tasks: totals.tasks,
-    failedTasks,
+    failedTasks: totals.failed,
     rollouts: totals.rollouts,
     nodes: totals.nodes,
     pairs: pairs.length,
@@ -188,5 +292,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     meanRootValue: totals.tasks ? totals.rootValue / totals.tasks : 0,
   };
   writeJsonAtomic(join(opts.out, 'summary.json'), { ...summary, datasets });
+  // Every output is whole on disk: the checkpoint has done its job.
+  rmSync(join(opts.out, CHECKPOINT), { force: true });
   return summary;
 }

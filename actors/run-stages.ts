@@ -5,7 +5,7 @@
  * DPO from the SFT model, evaluation. A stage reads everything it needs from files, so a resumed
  * run continues exactly where an unbroken one would be.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { RunSizes } from '../engine/run-sizes.ts';
@@ -25,13 +25,14 @@ import { optimaPolicy } from '../engine/search/policies/optima.ts';
 import { ditsPolicy } from '../engine/search/policies/dits.ts';
 import { validationMetric } from '../engine/influence/probe.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
-import type { SimParams } from '../engine/sim/params.ts';
+import { serializeParams, type SimParams } from '../engine/sim/params.ts';
 import type { RunModels } from '../engine/models.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
 import type { SimWorld } from '../engine/sim/world.ts';
 import type { PreferenceExample, SftTarget, Trainer } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
-import { runSearch } from './run-search.ts';
+import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
+import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 
 export const STAGES = ['sft-data', 'sft', 'search', 'warm', 'probes', 'select', 'dpo', 'eval'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -78,14 +79,22 @@ export function allocateTasks(pool: readonly Task[], c: RunConfig): RunTasks {
   };
 }
 
+/** Starts search workers for a spec; `meter` is charged with their sampling. */
+export interface SearchWorkers {
+  threads: number;
+  start(spec: WorkerSearchSpec, meter: Meter): { searcher: TaskSearcher; close(): Promise<void> };
+}
+
 export interface RunEnv {
   out: string;
   config: RunConfig;
   tasks: RunTasks;
   /** The base model, the trainer, and how model states are kept in the folder. */
   models: RunModels<unknown>;
-  /** In-process runs only: the simulated model, for the analyses that need its exact gradients. */
-  sim?: { world: SimWorld; trainer: SimTrainer };
+  /** In-process runs only: the simulated model (and the tasks it knows, in order), for the analyses that need its exact gradients and for search workers. */
+  sim?: { world: SimWorld; trainer: SimTrainer; tasks: readonly Task[] };
+  /** Search in worker threads (in-process runs without a budget or in-search probes); the CLI provides them. */
+  workers?: SearchWorkers;
   /** Probes at once (default: all); an inference server may want fewer adapters loaded at a time. */
   probeConcurrency?: number;
   meters: Record<MeterName, Meter>;
@@ -191,18 +200,32 @@ async function search(env: RunEnv, t: number): Promise<void> {
   async function* tasks() {
     yield* env.tasks.search(t);
   }
-  await runSearch(tasks(), {
-    scenario,
-    backend: backend(env, sftModel, 'q', t),
-    initial: initialModel(env),
-    prepare: () => {},
-    policy: dits ? ditsPolicy({ groupSize: env.config.groupSize }) : optimaPolicy(),
-    ...(dits ? { probe: searchProbe(env, sftModel) } : {}),
-    seed: seed + t,
-    out: join(iterDir(env, t), 'search'),
-    concurrency: 8,
-    formats: [],
-  });
+  // A stage starts afresh after an interruption (its meters were restored to the stage's start),
+  // so a checkpoint an interrupted session left is not continued.
+  rmSync(join(iterDir(env, t), 'search', CHECKPOINT), { force: true });
+  // Workers search with exact copies of the model and its task index; the in-search probes and
+  // a budget's reservations need the main thread.
+  const workers =
+    env.sim && env.workers && env.workers.threads > 1 && !dits && !env.config.budget
+      ? env.workers.start({ scenario, policy: { source: 'optima', params: {} }, seed: seed + t, model: serializeParams(sftModel as SimParams), worldTasks: [...env.sim.tasks] }, env.meters.q)
+      : undefined;
+  try {
+    await runSearch(tasks(), {
+      scenario,
+      backend: backend(env, sftModel, 'q', t),
+      initial: initialModel(env),
+      prepare: () => {},
+      policy: dits ? ditsPolicy({ groupSize: env.config.groupSize }) : optimaPolicy(),
+      ...(dits ? { probe: searchProbe(env, sftModel) } : {}),
+      seed: seed + t,
+      out: join(iterDir(env, t), 'search'),
+      concurrency: 8,
+      formats: [],
+      ...(workers ? { searcher: workers.searcher } : {}),
+    });
+  } finally {
+    await workers?.close();
+  }
 }
 
 /** One line of the search's pairs.jsonl, as the later stages read it. */

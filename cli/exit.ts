@@ -10,6 +10,13 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_PARTIAL = 3;
+/** Stopped by Ctrl-C, with a resumable folder. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Ctrl-C stopped the command; the message says how to continue. */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+}
 
 /** Thrown after every output is written, when some tasks failed: the command finished, but not whole. */
 export class PartialFailure extends Error {
@@ -20,11 +27,12 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   if (err instanceof InputError) return EXIT_USAGE;
   if (err instanceof PartialFailure) return EXIT_PARTIAL;
+  if (err instanceof Interrupted) return EXIT_INTERRUPTED;
   return EXIT_FAILURE;
 }
 
 /** Errors about the outside world (servers down, retries exhausted), not bugs: their message says it all. */
-const OPERATIONAL = new Set(['EndpointsDownError', 'RequestFailedError', 'InvalidResponseError', 'CapabilityError', 'RunStopped']);
+const OPERATIONAL = new Set(['EndpointsDownError', 'RequestFailedError', 'InvalidResponseError', 'CapabilityError', 'RunStopped', 'Interrupted']);
 
 /** A run that stopped on a server failure; what finished is kept. */
 export class RunStopped extends Error {

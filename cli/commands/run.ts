@@ -17,12 +17,14 @@ import { DITS_VERSION } from '../../engine/version.ts';
 import { HOOK_PLACEHOLDERS, type TrainerHook } from '../../engine/hook/run-hook.ts';
 import { isModelRequestError } from '../../engine/model.ts';
 import { RunStopped } from '../exit.ts';
+import { defaultThreads, workerSearcher } from '../../workers/search-pool.ts';
 import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
 
 interface RunFlags extends RunSizeFlags, BackendFlags {
   trainerCmd?: string;
   trainerUrl?: string;
   probeConcurrency: number;
+  threads: number;
   scenario: string;
   tasks?: string;
   format?: string;
@@ -108,6 +110,7 @@ export function registerRunCommand(program: Command): void {
   addBackendOptions(cmd)
     .option('--trainer-cmd <template>', `openai: the trainer hook, a shell command per training job; placeholders ${HOOK_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} (README: Trainer hook)`)
     .option('--trainer-url <url>', 'openai: the trainer hook as an HTTP endpoint the job is POSTed to (serve-sim: <server>/sim/train)')
+    .option('--threads <n>', 'worker threads for the search stage (in-process runs without --budget-tokens or --policy dits; default: the core count); outputs do not depend on it', intOption(1, 256), defaultThreads())
     .option('--probe-concurrency <n>', 'openai: influence probes at once, each with its own adapter loaded', intOption(1, 256), 4)
     .description('the DITS loop (§3.4): per iteration SFT data, SFT, search, warm start, influence probes, selection, DPO, evaluation')
     .option('--scenario <name|file>', 'built-in scenario name or scenario file', 'hotpotqa')
@@ -165,6 +168,7 @@ export function registerRunCommand(program: Command): void {
       const progress = readProgress(out);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
       const env = await createRunEnv(out, manifest, session(cmd, flags));
+      env.workers = { threads: flags.threads, start: (spec, meter) => workerSearcher(spec, flags.threads, meter) };
       // Ctrl-C: every stage writes its outputs whole, so stopping between writes loses nothing;
       // what must not be left behind is adapters loaded on the server.
       const onInterrupt = () => {

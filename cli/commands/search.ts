@@ -1,5 +1,5 @@
 /** `dits search`: tree search per task; writes trees, pairs and trainer datasets. */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
@@ -7,11 +7,12 @@ import { writeJsonAtomic } from '../../engine/files.ts';
 import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.ts';
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
-import { runSearch } from '../../actors/run-search.ts';
+import { CHECKPOINT, runSearch } from '../../actors/run-search.ts';
+import { defaultThreads, workerSearcher } from '../../workers/search-pool.ts';
 import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
 import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
 import { floatOption, intOption } from '../options.ts';
-import { PartialFailure } from '../exit.ts';
+import { Interrupted, PartialFailure } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
@@ -30,6 +31,13 @@ interface SearchFlags extends TaskSourceFlags, BackendFlags {
   formats: TrainerFormat[];
   out?: string;
   quiet?: boolean;
+  threads: number;
+  resume?: boolean;
+}
+
+/** The policy as a worker loads it: a built-in name, or the module's absolute path. */
+function policySpec(source: string, params: PolicyParams) {
+  return { source: source in BUILTIN_POLICIES ? source : resolve(source), params };
 }
 
 /** `--param name=value`, repeatable; numbers and booleans are typed, the rest stay strings. */
@@ -65,6 +73,8 @@ export function registerSearchCommand(program: Command): void {
     .option('--normalizer <m>', 'token normalizer M (default: P80 of 100 sampled dialogues + 1)', floatOption(1, 1e9))
     .option('--formats <list>', `trainer formats to write (default: all): ${TRAINER_FORMATS.join(',')}`, formatList, [...TRAINER_FORMATS])
     .option('--out <dir>', 'run folder (default: runs/search-<scenario>-<policy>-seed<seed>)')
+    .option('--threads <n>', 'worker threads searching tasks (sim backend; default: the core count; 1 = in this thread); outputs do not depend on it', intOption(1, 256), defaultThreads())
+    .option('--resume', 'continue the interrupted search in --out from its checkpoint (give the same flags)')
     .option('--quiet', 'no progress bar and no summary')
     .action(async (flags: SearchFlags) => {
       const started = performance.now();
@@ -89,6 +99,11 @@ export function registerSearchCommand(program: Command): void {
       const show = () =>
         progress.update(live.tasks, `${live.rolloutsPerSecond.toFixed(0)} rollouts/s | ${live.tokens} tokens | ${pairCount} pairs`);
       const inspector = progress.active ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
+      const workers = flags.backend === 'sim' && flags.threads > 1 ? workerSearcher({ scenario, policy: policySpec(flags.policy, params), seed: flags.seed }, flags.threads) : undefined;
+      // Ctrl-C: stop the threads; every finished task is in the checkpoint, and --resume goes on from there.
+      const stop = new AbortController();
+      const onInterrupt = () => stop.abort(new Error('interrupted'));
+      process.once('SIGINT', onInterrupt);
       let summary;
       try {
         summary = await runSearch(source.tasks, {
@@ -101,13 +116,26 @@ export function registerSearchCommand(program: Command): void {
           concurrency: flags.concurrency,
           formats: flags.formats,
           ...(flags.normalizer !== undefined ? { normalizer: flags.normalizer } : {}),
-          onTaskDone: (_done, pairs) => (pairCount = pairs),
-          onTaskFailed: (f) => process.stderr.write(`dits: task ${f.task.id} failed and is left out: ${f.error.message}\n`),
+          onTaskDone: (done, pairs) => {
+            pairCount = pairs;
+            if (workers) progress.update(done, `${pairs} pairs`);
+          },
+          resume: flags.resume ?? false,
+          fingerprint: source.description,
+          signal: stop.signal,
+          log: (line) => process.stderr.write(`dits: ${line}\n`),
+          ...(workers ? { searcher: workers.searcher } : {}),
+          onTaskFailed: (f) => process.stderr.write(`dits: task ${f.taskId} failed and is left out: ${f.error}\n`),
           ...(inspector ? { inspect: inspector.inspect } : {}),
         });
         inspector?.flush();
+      } catch (e) {
+        if (stop.signal.aborted) throw new Interrupted(`interrupted; the finished tasks are kept in ${join(out, CHECKPOINT)}. Continue with the same command and --resume`);
+        throw e;
       } finally {
+        process.off('SIGINT', onInterrupt);
         progress.stop();
+        await workers?.close();
         await handle.close();
       }
       writeJsonAtomic(join(out, 'manifest.json'), {

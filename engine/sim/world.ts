@@ -19,6 +19,8 @@ export interface TaskEntry {
   oracle(): OracleRecord;
   /** Prefix of this task's keys in the utterance memo. */
   readonly memoKey: string;
+  /** Position in the task stream: among equally good matches the earliest task wins. */
+  readonly ordinal: number;
 }
 
 /** What one system prompt tells the model: its task and the facts this agent holds. */
@@ -39,8 +41,12 @@ export interface SimWorld {
   readonly recogniser: Recogniser;
   /** What the agent with this name acts as (an unknown name acts as a peer or a solver). */
   kindOf(name: string): AgentKind;
-  /** Index more tasks (a streamed dataset arrives in batches); earlier tasks stay known. */
-  addTasks(tasks: Iterable<Task>): void;
+  /**
+   * Index more tasks (a streamed dataset arrives in batches); earlier tasks stay known.
+   * `ordinals` are the tasks' positions in the stream, when they arrive out of order (a worker
+   * thread gets the tasks it searches); by default they count up from the first task added.
+   */
+  addTasks(tasks: Iterable<Task>, ordinals?: readonly number[]): void;
   /** The prompt's view; memoised per prompt string; never throws. */
   view(systemPrompt: string): PromptView;
   /**
@@ -75,9 +81,11 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
   let count = 0;
   const views = new Map<string, PromptView>();
 
-  function addTasks(more: Iterable<Task>): void {
+  function addTasks(more: Iterable<Task>, ordinals?: readonly number[]): void {
     const keyLengths = new Set(lengths);
+    let k = 0;
     for (const task of more) {
+      const ordinal = ordinals?.[k++] ?? count;
       const firstLine = task.question.split('\n').find((l) => l.trim() !== '')?.trim();
       if (firstLine === undefined) continue;
       let oracle: OracleRecord | undefined;
@@ -87,6 +95,7 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
         oracle: () => (oracle ??= buildOracle(task, format, firstSentenceOnly)),
         // The separator ends the number, so keys of different tasks never collide.
         memoKey: `${count++}\u0000`,
+        ordinal,
       };
       const key = firstLine.slice(0, KEY_LENGTH);
       keyLengths.add(key.length);
@@ -110,7 +119,8 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
 
   /**
    * The task whose full question occurs in the prompt. The longest question wins; among tasks
-   * with the same question (datasets repeat questions), the one whose context the prompt holds.
+   * with the same question (datasets repeat questions), the one whose context the prompt holds,
+   * and among those the earliest in the stream, whatever else the world holds.
    */
   function find(prompt: string): TaskEntry | null {
     const found = new Set<TaskEntry>();
@@ -131,7 +141,7 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
       const longer = !best || e.question.length > best.question.length;
       if (!longer && best && e.question.length < best.question.length) continue;
       const hits = found.size > 1 ? contextHits(e.task, prompt) : 0;
-      if (longer || hits > bestHits) {
+      if (longer || hits > bestHits || (hits === bestHits && best !== null && e.ordinal < best.ordinal)) {
         best = e;
         bestHits = hits;
       }

@@ -1,0 +1,94 @@
+/**
+ * Searching tasks in worker threads (Piscina): tasks go out in order with at most a window of
+ * them in flight (back-pressure: the main thread never holds more than that), outputs come back
+ * in any order and are handed over in task order, so the run's files do not depend on the
+ * thread count. Stopping (the signal) cancels the tasks in flight and ends the threads.
+ */
+import { fileURLToPath } from 'node:url';
+import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { Meter } from '../engine/budget.ts';
+import { decodeTaskOutput, type TaskOutput } from '../engine/search/task-output.ts';
+import type { Task } from '../scenarios/task.ts';
+import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
+import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
+
+const BOOT = fileURLToPath(new URL('./boot.mjs', import.meta.url));
+
+/** The default thread count: the machine's cores. */
+export const defaultThreads = (): number => availableParallelism();
+
+export interface WorkerSearcher {
+  searcher: TaskSearcher;
+  close(): Promise<void>;
+}
+
+/** A searcher on `threads` worker threads; `meter`, when given, is charged with the workers' sampling. */
+export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: Meter): WorkerSearcher {
+  const pool = new Piscina({ filename: BOOT, workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const window = threads * 4;
+
+  const searcher = async (tasks: AsyncIterable<Task>, ctx: SearcherContext): Promise<void> => {
+    const stop = new AbortController();
+    // Every task in flight listens on it.
+    setMaxListeners(window + 8, stop.signal);
+    const onAbort = () => stop.abort(ctx.signal?.reason);
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = new Map<number, TaskOutput>();
+    let failure: unknown = null;
+    // Tasks by question, in stream order: each job carries its earlier namesakes (see SearchJob).
+    const byQuestion = new Map<string, { task: Task; ordinal: number }[]>();
+    let next = 0;
+    let sent = 0;
+    let wake: (() => void) | null = null;
+    const nudge = () => {
+      wake?.();
+      wake = null;
+    };
+    const waitForChange = () => new Promise<void>((r) => (wake = r));
+    const hand = async () => {
+      for (let o = done.get(next); o !== undefined; o = done.get(next)) {
+        done.delete(next++);
+        if (o.kind === 'searched' && o.sampling && meter) {
+          meter.calls += o.sampling.calls;
+          meter.tokens += o.sampling.tokens;
+        }
+        await ctx.onOutput(o);
+      }
+    };
+    // One waiter at most (this loop); it checks before it sleeps, so no wake-up is missed.
+    const ready = () => done.has(next) || failure !== null;
+    const step = async () => {
+      if (!ready()) await waitForChange();
+      if (failure === null) await hand();
+    };
+    try {
+      for await (const task of tasks) {
+        while (sent - next >= window && failure === null) await step();
+        if (failure !== null) break;
+        const seq = sent++;
+        const q = task.question.trim();
+        const namesakes = byQuestion.get(q) ?? [];
+        const job = { task, normalizer: ctx.normalizer, ordinal: seq, earlier: spec.worldTasks ? [] : [...namesakes] };
+        if (!spec.worldTasks) byQuestion.set(q, [...namesakes, { task, ordinal: seq }]);
+        pool.run(job, { signal: stop.signal }).then(
+          (bytes: Uint8Array) => {
+            done.set(seq, decodeTaskOutput(bytes));
+            nudge();
+          },
+          (err: unknown) => {
+            failure ??= err;
+            stop.abort(err);
+            nudge();
+          },
+        );
+      }
+      while (next < sent && failure === null) await step();
+      if (failure !== null) throw failure;
+    } finally {
+      ctx.signal?.removeEventListener('abort', onAbort);
+    }
+  };
+  return { searcher, close: () => pool.destroy() };
+}
