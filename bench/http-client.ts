@@ -287,6 +287,35 @@ async function measure(server: Server, start: () => Load): Promise<RunResult> {
 // ---------------------------------------------------------------------------------------------
 // The reference: a minimal load generator, exactly CAPACITY requests outstanding.
 
+/** `lanes` loops, each calling `one` until stopped: the load of a run, with completions and errors counted. */
+function laneLoad(lanes: number, one: () => Promise<void>): Load {
+  let stopped = false;
+  let completed = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const lane = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        await one();
+        completed++;
+      } catch (e) {
+        errors++;
+        firstError ??= (e as Error).message;
+      }
+    }
+  };
+  const running = Array.from({ length: lanes }, lane);
+  return {
+    completed: () => completed,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(running);
+    },
+    errors: () => errors,
+    firstError: () => firstError,
+  };
+}
+
 async function referenceRun(server: Server, turns: Turn[], maxTokens: number): Promise<RunResult> {
   // The client's body byte for byte, up to the seed (its last key), serialised once.
   const model = 'dits-sim';
@@ -303,41 +332,15 @@ async function referenceRun(server: Server, turns: Turn[], maxTokens: number): P
     return `${s.slice(0, -1)},"seed":`;
   });
   const pool = new Pool(server.url, { connections: CAPACITY, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
-  let stopped = false;
-  let completed = 0;
-  let errors = 0;
-  let firstError: string | undefined;
   let k = 0;
-  const lane = async (): Promise<void> => {
-    while (!stopped) {
-      const body = (prefixes[k++ % prefixes.length] as string) + String(nextSeed++) + '}';
-      try {
-        const res = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: HEADERS, body });
-        await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
-        if (res.statusCode === 200) completed++;
-        else {
-          errors++;
-          firstError ??= `status ${res.statusCode}`;
-        }
-      } catch (e) {
-        errors++;
-        firstError ??= (e as Error).message;
-      }
-    }
+  const one = async (): Promise<void> => {
+    const body = (prefixes[k++ % prefixes.length] as string) + String(nextSeed++) + '}';
+    const res = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: HEADERS, body });
+    await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
   };
   try {
-    return await measure(server, () => {
-      const lanes = Array.from({ length: CAPACITY }, lane);
-      return {
-        completed: () => completed,
-        stop: async () => {
-          stopped = true;
-          await Promise.all(lanes);
-        },
-        errors: () => errors,
-        firstError: () => firstError,
-      };
-    });
+    return await measure(server, () => laneLoad(CAPACITY, one));
   } finally {
     await pool.close();
   }
@@ -356,44 +359,23 @@ async function clientRun(server: Server, turns: Turn[], maxTokens: number): Prom
     speakerPrefill: true,
   });
   const usage0 = backend.usage().endpoints[0];
-  let stopped = false;
-  let completed = 0;
-  let errors = 0;
-  let firstError: string | undefined;
   let k = 0;
-  const lane = async (): Promise<void> => {
-    while (!stopped) {
-      const t = turns[k++ % turns.length] as Turn;
-      const req: SampleRequest = { messages: t.messages, speaker: t.speaker, n: 1, temperature: TEMPERATURE, maxTokens, seed: nextSeed++ };
-      try {
-        await backend.sample(req);
-        completed++;
-      } catch (e) {
-        errors++;
-        firstError ??= (e as Error).message;
-      }
-    }
+  const one = async (): Promise<void> => {
+    const t = turns[k++ % turns.length] as Turn;
+    const req: SampleRequest = { messages: t.messages, speaker: t.speaker, n: 1, temperature: TEMPERATURE, maxTokens, seed: nextSeed++ };
+    await backend.sample(req);
   };
   try {
-    return await measure(server, () => {
-      const lanes = Array.from({ length: OUTSTANDING }, lane);
-      return {
-        completed: () => completed,
-        stop: async () => {
-          stopped = true;
-          await Promise.all(lanes);
-        },
-        errors: () => errors,
-        firstError: () => firstError,
-        extra: () => {
-          const u = backend.usage().endpoints[0];
-          if (u === undefined || usage0 === undefined) return '';
-          const retries = u.retries - usage0.retries;
-          const failures = u.failures - usage0.failures;
-          return retries + failures > 0 ? `client retries ${retries}, failed attempts ${failures}` : '';
-        },
-      };
-    });
+    return await measure(server, () => ({
+      ...laneLoad(OUTSTANDING, one),
+      extra: () => {
+        const u = backend.usage().endpoints[0];
+        if (u === undefined || usage0 === undefined) return '';
+        const retries = u.retries - usage0.retries;
+        const failures = u.failures - usage0.failures;
+        return retries + failures > 0 ? `client retries ${retries}, failed attempts ${failures}` : '';
+      },
+    }));
   } finally {
     await backend.close();
   }
