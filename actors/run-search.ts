@@ -118,13 +118,13 @@ export type TaskSearcher = (tasks: AsyncIterable<Task>, ctx: SearcherContext) =>
 
 export interface SearcherContext {
   normalizer: number;
-  /** Awaited before the next task's output is handed over. */
-  onOutput: (o: TaskOutput) => Promise<void>;
+  /** Awaited before the next task's output is handed over; `bytes`, when given, is `o` encoded already (it goes to the checkpoint as is). */
+  onOutput: (o: TaskOutput, bytes?: Uint8Array) => Promise<void>;
   signal?: AbortSignal;
 }
 
 /** The search in this thread: the coordinator pool of actors/pool.ts. */
-function inThreadSearcher(opts: SearchRunOptions, scorer: DialogueScorer, prepared: Set<Task>): TaskSearcher {
+export function inThreadSearcher(opts: SearchRunOptions, scorer: DialogueScorer, prepared: Set<Task>): TaskSearcher {
   const { scenario, backend, policy, seed } = opts;
   return async (tasks, ctx) => {
     await searchTasks(tasks, {
@@ -260,8 +260,8 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   try {
     await searcher(source, {
       normalizer,
-      onOutput: async (o) => {
-        checkpoint.append(encodeTaskOutput(o));
+      onOutput: async (o, bytes) => {
+        checkpoint.append(bytes ?? encodeTaskOutput(o));
         await take(o);
       },
       ...(opts.signal ? { signal: opts.signal } : {}),

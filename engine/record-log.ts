@@ -44,7 +44,7 @@ export function readRecordLog(file: string): LogContents {
   return { records, goodBytes: at };
 }
 
-/** Appends records to a log, synchronously: a record is on disk (fsync'd every `syncEvery`) when append returns. */
+/** Appends records to a log, synchronously: a record is on disk (fsync'd every `syncEvery` records: a kill -9 loses nothing written, a power cut at most those) when append returns. */
 export class RecordLogAppender {
   private readonly fd: number;
   private unsynced = 0;
@@ -53,7 +53,7 @@ export class RecordLogAppender {
   constructor(
     file: string,
     goodBytes = 0,
-    private readonly syncEvery = 16,
+    private readonly syncEvery = 64,
   ) {
     mkdirSync(dirname(file), { recursive: true });
     if (existsSync(file)) truncateSync(file, goodBytes);

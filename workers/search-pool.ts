@@ -26,7 +26,9 @@ export interface WorkerSearcher {
 
 /** A searcher on `threads` worker threads; `meter`, when given, is charged with the workers' sampling. */
 export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: Meter): WorkerSearcher {
-  const pool = new Piscina({ filename: BOOT, workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  // Two tasks per worker: the next one is already there when a task ends, so a worker never
+  // waits for the main thread to take its result. Tasks are independent, so this changes nothing else.
+  const pool = new Piscina({ filename: BOOT, workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 2 });
   const window = threads * 4;
 
   const searcher = async (tasks: AsyncIterable<Task>, ctx: SearcherContext): Promise<void> => {
@@ -35,7 +37,7 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: 
     setMaxListeners(window + 8, stop.signal);
     const onAbort = () => stop.abort(ctx.signal?.reason);
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = new Map<number, TaskOutput>();
+    const done = new Map<number, { output: TaskOutput; bytes: Uint8Array }>();
     let failure: unknown = null;
     // Tasks by question, in stream order: each job carries its earlier namesakes (see SearchJob).
     const byQuestion = new Map<string, { task: Task; ordinal: number }[]>();
@@ -48,13 +50,14 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: 
     };
     const waitForChange = () => new Promise<void>((r) => (wake = r));
     const hand = async () => {
-      for (let o = done.get(next); o !== undefined; o = done.get(next)) {
+      for (let d = done.get(next); d !== undefined; d = done.get(next)) {
         done.delete(next++);
+        const o = d.output;
         if (o.kind === 'searched' && o.sampling && meter) {
           meter.calls += o.sampling.calls;
           meter.tokens += o.sampling.tokens;
         }
-        await ctx.onOutput(o);
+        await ctx.onOutput(o, d.bytes);
       }
     };
     // One waiter at most (this loop); it checks before it sleeps, so no wake-up is missed.
@@ -74,7 +77,7 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: 
         if (!spec.worldTasks) byQuestion.set(q, [...namesakes, { task, ordinal: seq }]);
         pool.run(job, { signal: stop.signal }).then(
           (bytes: Uint8Array) => {
-            done.set(seq, decodeTaskOutput(bytes));
+            done.set(seq, { output: decodeTaskOutput(bytes), bytes });
             nudge();
           },
           (err: unknown) => {
