@@ -1,7 +1,7 @@
 /**
  * The checkpoint's cost as a share of search time. `dits search` always keeps a checkpoint
  * (actors/run-search.ts): every finished task's output is encoded (encodeTaskOutput) and
- * appended to search.ckpt by RecordLogAppender (frame, SHA-256 checksum, write, fsync every 16
+ * appended to search.ckpt by RecordLogAppender (frame, SHA-256 checksum, write, fsync every 64
  * records). This runs runSearch in process as `dits search --scenario gsm8k --generate N
  * --formats trl --threads 1` does (sim backend, optima 8x3, concurrency 8, normalizer estimated,
  * run folder in the temp dir) and times the checkpoint's own work directly:
