@@ -115,6 +115,25 @@ describe('checkpoints', () => {
     expect(folderFiles(out)).toEqual(folderFiles(whole));
   }, 120_000);
 
+  it('Ctrl-C during a run stops it and its search threads within a second; --resume ends with the files of an unbroken run', async () => {
+    const sizes = ['--iterations', '1', '--sft-tasks', '8', '--sft-samples', '2', '--search-tasks', '400', '--validation', '4', '--test-tasks', '8', '--quiet', '--threads', '2'];
+    const unbroken = join(dir, 'run-unbroken');
+    expect(dits(['run', '--out', unbroken, ...sizes]).status).toBe(0);
+    const out = join(dir, 'run-interrupted');
+    const running = ditsAsync(['run', '--out', out, ...sizes]);
+    const ckpt = join(out, 'iter-0', 'search', 'search.ckpt');
+    await until(() => existsSync(ckpt) && statSync(ckpt).size > 50_000, 60_000, 'the search stage under way');
+    const sent = performance.now();
+    running.kill('SIGINT');
+    const stopped = await running.done;
+    expect(performance.now() - sent).toBeLessThan(1000);
+    expect(stopped.status).toBe(130);
+    expect(stopped.stderr).toContain(`dits run --resume ${out}`);
+    const resumed = await ditsAsync(['run', '--resume', out, '--threads', '2']).done;
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(folderFiles(out)).toEqual(folderFiles(unbroken));
+  }, 120_000);
+
   it('refuses to overwrite an unfinished search without --resume, and a checkpoint of other settings', async () => {
     const out = join(dir, 'guarded');
     const running = ditsAsync([...LONG, '--out', out]);
