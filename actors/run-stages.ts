@@ -33,6 +33,7 @@ import type { PreferenceExample, SftTarget, Trainer } from '../engine/trainer.ts
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
+import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
 
 export const STAGES = ['sft-data', 'sft', 'search', 'warm', 'probes', 'select', 'dpo', 'eval'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -79,10 +80,11 @@ export function allocateTasks(pool: readonly Task[], c: RunConfig): RunTasks {
   };
 }
 
-/** Starts search workers for a spec; `meter` is charged with their sampling. */
-export interface SearchWorkers {
+/** Starts worker threads for the search and the probes; `meter` is charged with their sampling. */
+export interface RunWorkers {
   threads: number;
-  start(spec: WorkerSearchSpec, meter: Meter): { searcher: TaskSearcher; close(): Promise<void> };
+  search(spec: WorkerSearchSpec, meter: Meter): { searcher: TaskSearcher; close(): Promise<void> };
+  probes(spec: WorkerProbeSpec, meter: Meter): { probe(pairs: readonly PreferenceExample[]): Promise<number>; close(): Promise<void> };
 }
 
 export interface RunEnv {
@@ -94,7 +96,7 @@ export interface RunEnv {
   /** In-process runs only: the simulated model (and the tasks it knows, in order), for the analyses that need its exact gradients and for search workers. */
   sim?: { world: SimWorld; trainer: SimTrainer; tasks: readonly Task[] };
   /** Search in worker threads (in-process runs without a budget or in-search probes); the CLI provides them. */
-  workers?: SearchWorkers;
+  workers?: RunWorkers;
   /** Probes at once (default: all); an inference server may want fewer adapters loaded at a time. */
   probeConcurrency?: number;
   meters: Record<MeterName, Meter>;
@@ -207,7 +209,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
   // a budget's reservations need the main thread.
   const workers =
     env.sim && env.workers && env.workers.threads > 1 && !dits && !env.config.budget
-      ? env.workers.start({ scenario, policy: { source: 'optima', params: {} }, seed: seed + t, model: serializeParams(sftModel as SimParams), worldTasks: [...env.sim.tasks] }, env.meters.q)
+      ? env.workers.search({ scenario, policy: { source: 'optima', params: {} }, seed: seed + t, model: serializeParams(sftModel as SimParams), worldTasks: [...env.sim.tasks] }, env.meters.q)
       : undefined;
   try {
     await runSearch(tasks(), {
@@ -274,6 +276,21 @@ async function probes(env: RunEnv, t: number): Promise<void> {
   const pairs = pool.map(asExample);
   const groups = probeGroups(pool.length, { size: groupSize, seed: seed + t });
   const validation = { scenario, tasks: env.tasks.validation, seed };
+  // Worker threads take whole probes; a budget needs them in order in the main thread.
+  const workers =
+    env.sim && env.workers && env.workers.threads > 1 && !env.config.budget
+      ? env.workers.probes(
+          {
+            scenario,
+            worldTasks: [...env.sim.tasks],
+            warm: serializeParams(warmModel as SimParams),
+            ref: serializeParams(sftModel as SimParams),
+            step: { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta },
+            validation: { tasks: [...env.tasks.validation], seed },
+          },
+          env.meters.influence,
+        )
+      : undefined;
   const run = await runProbes({
     trainer,
     warm: warmModel,
@@ -284,7 +301,8 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     validation,
     sequential: env.config.budget !== undefined,
     ...(env.probeConcurrency !== undefined ? { concurrency: env.probeConcurrency } : {}),
-  });
+    ...(workers ? { probeWith: (p: readonly PreferenceExample[]) => workers.probe(p) } : {}),
+  }).finally(() => workers?.close());
   writeJsonAtomic(join(iterDir(env, t), 'influence.json'), run);
   if (env.sim) await writeFirstOrder(env, env.sim, t, { warm: warmModel as SimParams, ref: sftModel as SimParams, pairs, groups, run });
 }

@@ -6,7 +6,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Meter } from '../engine/budget.ts';
 import { decodeTaskOutput, type TaskOutput } from '../engine/search/task-output.ts';
@@ -14,10 +13,7 @@ import type { Task } from '../scenarios/task.ts';
 import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 
-const BOOT = fileURLToPath(new URL('./boot.mjs', import.meta.url));
-
-/** The default thread count: the machine's cores. */
-export const defaultThreads = (): number => availableParallelism();
+const BOOT = fileURLToPath(new URL('./boot-search.mjs', import.meta.url));
 
 export interface WorkerSearcher {
   searcher: TaskSearcher;

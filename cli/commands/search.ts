@@ -8,7 +8,8 @@ import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.t
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { CHECKPOINT, runSearch } from '../../actors/run-search.ts';
-import { defaultThreads, workerSearcher } from '../../workers/search-pool.ts';
+import { availableParallelism } from 'node:os';
+import { workerSearcher } from '../../workers/search-pool.ts';
 import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
 import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
 import { floatOption, intOption } from '../options.ts';
@@ -73,7 +74,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--normalizer <m>', 'token normalizer M (default: P80 of 100 sampled dialogues + 1)', floatOption(1, 1e9))
     .option('--formats <list>', `trainer formats to write (default: all): ${TRAINER_FORMATS.join(',')}`, formatList, [...TRAINER_FORMATS])
     .option('--out <dir>', 'run folder (default: runs/search-<scenario>-<policy>-seed<seed>)')
-    .option('--threads <n>', 'worker threads searching tasks (sim backend; default: the core count; 1 = in this thread); outputs do not depend on it', intOption(1, 256), defaultThreads())
+    .option('--threads <n>', `worker threads searching tasks (sim backend; 1 = in this thread); outputs do not depend on it. Threads take about a second to start, so they pay off for thousands of tasks (this machine has ${availableParallelism()} cores)`, intOption(1, 256), 1)
     .option('--resume', 'continue the interrupted search in --out from its checkpoint (give the same flags)')
     .option('--quiet', 'no progress bar and no summary')
     .action(async (flags: SearchFlags) => {

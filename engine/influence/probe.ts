@@ -82,6 +82,8 @@ export interface ProbeOptions<H> {
   sequential?: boolean;
   /** At most this many probes at once (default: all); each probe is independent, so results do not change. */
   concurrency?: number;
+  /** Runs a group's probe elsewhere (a worker thread) and gives F_g; by default probeGroup here. */
+  probeWith?: (pairs: readonly PreferenceExample[]) => Promise<number>;
 }
 
 /** One probe: the group's step from the warm state, then the validation metric. */
@@ -106,7 +108,7 @@ export async function runProbes<H>(opts: ProbeOptions<H>): Promise<ProbeRun> {
   let baseline = Number.NaN;
   let stoppedByBudget = false;
   const one = async (g: ProbeGroup) => {
-    const metric = await probeGroup(opts, g);
+    const metric = opts.probeWith ? await opts.probeWith(g.members.map((i) => opts.pairs[i] as PreferenceExample)) : await probeGroup(opts, g);
     opts.onProbe?.({ id: g.id, metric });
     return metric;
   };
