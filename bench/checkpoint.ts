@@ -36,6 +36,7 @@ import { createSimWorld } from '../engine/sim/world.ts';
 import { openTaskSource } from '../engine/tasks.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 import type { Task } from '../scenarios/task.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,11 +50,6 @@ const REPEATS = Number(values.repeats);
 const TARGET_PERCENT = 5;
 const work = mkdtempSync(join(values.dir ?? tmpdir(), 'dits-bench-checkpoint-'));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 // ---- instrumentation ---------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ import { createSimWorld } from '../engine/sim/world.ts';
 import { encodeTree, treeRecord, type TreeRecord } from '../engine/tree/codec.ts';
 import { ROOT, TreeStore } from '../engine/tree/store.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,11 +61,6 @@ const SEED = 0;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 // ---- the data: trees and outputs of a real search ----------------------------------------------
 

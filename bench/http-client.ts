@@ -39,6 +39,7 @@ import type { SimServerStats } from '../engine/sim/server/server.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 import { dialogueTurns, type Fixture } from '../test/serve-sim/helpers.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,11 +72,6 @@ const POLL_MS = 500;
 const TEMPERATURE = 0.7;
 const HEADERS = { 'content-type': 'application/json' };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -30,6 +30,7 @@ import { createSimWorld } from '../engine/sim/world.ts';
 import { TreeStore } from '../engine/tree/store.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 import type { Task } from '../scenarios/task.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,11 +50,6 @@ const NORMALIZER = 300;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 /** The simulated model with its own time measured: its calls are synchronous underneath. */
 function timed(sim: SimBackend) {

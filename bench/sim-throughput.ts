@@ -21,6 +21,7 @@ import { cloneParams, defaultParams } from '../engine/sim/params.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 import type { Task } from '../scenarios/task.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,11 +38,6 @@ const SKILL = Number(values.skill);
 const params = cloneParams(defaultParams(), undefined, new Float64Array(SKILL_COUNT).fill(SKILL));
 const TARGET = 20_000;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 /** One run: a fresh world, every task's prompts, DIALOGUES dialogues per task at T = 0.7. */
 async function run(scenarioName: string, tasks: Task[], runIndex: number): Promise<{ utterances: number; ms: number }> {
