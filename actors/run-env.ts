@@ -135,7 +135,7 @@ export async function createRunEnv(out: string, manifest: RunManifest, session: 
     probeConcurrency: backend.probeConcurrency,
     close: async () => {
       try {
-        await server.unloadMatching(backend.adapterPrefix);
+        await server.unloadAll(backend.adapterPrefix);
       } finally {
         writeJsonAtomic(join(out, 'usage.json'), server.usage());
         await server.close();

@@ -283,6 +283,17 @@ export class OpenAIBackend implements ModelBackend {
   }
 
   /** On every reachable endpoint, unloads each model id that starts with `prefix`; returns the ids unloaded. */
+  /**
+   * For shutting down (Ctrl-C, the end of a run): loads no adapter from now on, waits for the
+   * loads in progress, then unloads every adapter whose name starts with `prefix`, so none is
+   * left on a server by a request that was still on its way.
+   */
+  async unloadAll(prefix: string): Promise<string[]> {
+    this.t.adaptersClosed = true;
+    await Promise.allSettled(this.t.pool.endpoints.flatMap((ep) => [...ep.loadingAdapters.values()]));
+    return this.unloadMatching(prefix);
+  }
+
   async unloadMatching(prefix: string): Promise<string[]> {
     const unloaded = new Set<string>();
     await Promise.all(

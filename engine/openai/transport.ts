@@ -40,6 +40,8 @@ export class Transport {
   /** Requests that joined an identical request already in flight. */
   shared = 0;
   private readonly flights = new Map<string, Flight>();
+  /** Set while shutting down: no adapter is loaded any more (so none is left behind). */
+  adaptersClosed = false;
 
   constructor(
     readonly pool: EndpointPool,
@@ -181,6 +183,7 @@ export class Transport {
 
   /** Loads `name` on `ep` unless loaded; one load per endpoint at a time, shared by every request that needs it. */
   ensureAdapter(ep: Endpoint, name: string): Promise<void> {
+    if (this.adaptersClosed) return Promise.reject(new Error(`adapter ${name}: not loaded, the backend is shutting down`));
     const path = this.adapterPaths.get(name);
     if (path === undefined) return Promise.resolve(); // not ours to load (e.g. served from start-up)
     let p = ep.loadingAdapters.get(name);

@@ -96,6 +96,23 @@ describe('fault drills', () => {
     expect(resultFiles(out)).toEqual(resultFiles(localRun));
   }, 180_000);
 
+  it('Ctrl-C while probing unloads the run\'s adapters before it exits, and the run resumes', async () => {
+    if (!existsSync(localRun)) expect(dits(['run', '--out', localRun, ...RUN_SIZES]).status).toBe(0);
+    const s = await server('hotpotqa', RUN_TASKS, { latencyMs: [3, 3] });
+    const out = join(dir, 'run-interrupt');
+    const args = ['--backend', 'openai', '--endpoint', s.url, '--trainer-url', `${s.url}/sim/train`];
+    const running = ditsAsync(['run', '--out', out, ...RUN_SIZES, ...args]);
+    await until(async () => (await loadedModels(s.url)).some((m) => m.includes('-probe-')), 60_000, 'a probe adapter loaded');
+    running.kill('SIGINT');
+    const stopped = await running.done;
+    expect(stopped.status).toBe(130);
+    expect(stopped.stderr).toContain(`unloading this run's adapters. Continue with: dits run --resume ${out}`);
+    expect(await loadedModels(s.url)).toEqual(['dits-sim']);
+    const resumed = await ditsAsync(['run', '--resume', out]).done;
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resultFiles(out)).toEqual(resultFiles(localRun));
+  }, 180_000);
+
   it('a kill -9 of the engine while probing leaves adapters loaded; --resume unloads them, deletes the orphaned folders and finishes identically', async () => {
     if (!existsSync(localRun)) expect(dits(['run', '--out', localRun, ...RUN_SIZES]).status).toBe(0);
     const s = await server('hotpotqa', RUN_TASKS, { latencyMs: [3, 3] });
