@@ -19,6 +19,7 @@ import { isModelRequestError, type ModelBackend } from '../engine/model.ts';
 import { estimateNormalizer, NORMALIZER_DIALOGUES } from '../engine/search/normalizer.ts';
 import { decodeTaskOutput, encodeTaskOutput, searchedTask, type FailedTask, type TaskOutput } from '../engine/search/task-output.ts';
 import { readRecordLog, RecordLogAppender } from '../engine/record-log.ts';
+import { PairSpill } from '../engine/search/pair-spill.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { isBudgetExhausted } from '../engine/budget.ts';
@@ -228,7 +229,8 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   const trees = new RecordLogWriter(join(opts.out, 'trees.msgpack'));
   const pairsFile = new JsonlWriter(join(opts.out, 'pairs.jsonl'));
   const failures = new JsonlWriter(join(opts.out, 'failures.jsonl'));
-  const pairs: PreferencePair[] = [];
+  // Pairs wait on disk for the export: they are what grows with the task count.
+  const pairs = new PairSpill(join(opts.out, '.pairs.spill'));
   const sftCandidates: SftCandidate[] = [];
   const totals = { tasks: 0, failed: 0, rollouts: 0, nodes: 0, rootValue: 0 };
 
@@ -269,6 +271,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   } catch (e) {
     if (!isBudgetExhausted(e)) {
       checkpoint.close();
+      pairs.dispose();
       throw e;
     }
     stoppedByBudget = true;
@@ -279,7 +282,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   await failures.close();
 
   const sft: SftExample[] = selectSftExamples(scenario, sftCandidates, defaultSftSelection(scenario));
-  const datasets = await writeDatasets(join(opts.out, 'datasets'), { pairs, sft, formats: opts.formats, seed });
+  const datasets = await writeDatasets(join(opts.out, 'datasets'), { pairs, sft, formats: opts.formats, seed }).finally(() => pairs.dispose());
   const summary: SearchRunSummary = {
     stoppedByBudget,
     tasks: totals.tasks,

@@ -32,8 +32,14 @@ export interface FormatOptions {
   axolotl?: Omit<AxolotlOptions, 'opener'>;
 }
 
+/** Pairs read by index: an array, or a store that keeps them on disk (engine/search/pair-spill.ts). */
+export interface PairSource {
+  readonly length: number;
+  get(i: number): PreferencePair;
+}
+
 export interface WriteDatasetsOptions {
-  pairs: readonly PreferencePair[];
+  pairs: readonly PreferencePair[] | PairSource;
   sft: readonly SftExample[];
   /** Default: every format. */
   formats?: readonly TrainerFormat[];
@@ -70,7 +76,12 @@ export function exportFormat(name: TrainerFormat, opener: Opener = '', options: 
 }
 
 /** Converts, checks and writes one JSONL file; returns its row count. */
-async function writeRows<T>(file: string, items: readonly T[], toRows: (item: T) => object[], format: ExportFormat, kind: DatasetKind): Promise<number> {
+/** `indices` read through `get`, one at a time. */
+function* byIndex<T>(indices: readonly number[], get: (i: number) => T): Iterable<T> {
+  for (const i of indices) yield get(i);
+}
+
+async function writeRows<T>(file: string, items: Iterable<T>, toRows: (item: T) => object[], format: ExportFormat, kind: DatasetKind): Promise<number> {
   const writer = new JsonlWriter(file);
   let count = 0;
   try {
@@ -100,8 +111,11 @@ export async function writeDatasets(dir: string, opts: WriteDatasetsOptions): Pr
 
   const fractions = opts.testFraction ?? { dpo: 0.1, sft: 0.02 };
   const mode = opts.split ?? 'seeded';
-  const splits: { dpo: Split<PreferencePair>; sft: Split<SftExample> } = {
-    dpo: splitTrainTest(opts.pairs, fractions.dpo, opts.seed, 'dpo', mode),
+  const pairs = opts.pairs;
+  const getPair = Array.isArray(pairs) ? (i: number) => pairs[i] as PreferencePair : (i: number) => (pairs as PairSource).get(i);
+  // The split permutes positions (a shuffle depends on the length only), so pairs on disk are read one at a time.
+  const splits: { dpo: Split<number>; sft: Split<SftExample> } = {
+    dpo: splitTrainTest(Array.from({ length: pairs.length }, (_, i) => i), fractions.dpo, opts.seed, 'dpo', mode),
     sft: splitTrainTest(opts.sft, fractions.sft, opts.seed, 'sft', mode),
   };
 
@@ -114,7 +128,7 @@ export async function writeDatasets(dir: string, opts: WriteDatasetsOptions): Pr
       const format = exportFormat(name, opts.opener ?? '', opts.options);
       for (const side of ['train', 'test'] as const) {
         const rel = `${name}/${FILES.dpo[side]}`;
-        files[rel] = await writeRows(join(staging, rel), splits.dpo[side], (p) => [format.dpoRow(p)], format, 'dpo');
+        files[rel] = await writeRows(join(staging, rel), byIndex(splits.dpo[side], getPair), (p) => [format.dpoRow(p)], format, 'dpo');
         written.push(rel);
       }
       for (const side of ['train', 'test'] as const) {

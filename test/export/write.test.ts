@@ -4,6 +4,8 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PreferencePair, SftExample } from '../../engine/examples.ts';
 import { exportFormat, ExportError, TRAINER_FORMATS, writeDatasets, type WriteDatasetsOptions } from '../../engine/export/index.ts';
+import { PairSpill } from '../../engine/search/pair-spill.ts';
+import { folderFiles } from '../cli/helpers.ts';
 import { splitTrainTest } from '../../engine/export/split.ts';
 
 const dirs: string[] = [];
@@ -57,12 +59,12 @@ function makeSft(i: number): SftExample {
   };
 }
 
-const input = (over: Partial<WriteDatasetsOptions> = {}): WriteDatasetsOptions => ({
+const input = (over: Partial<WriteDatasetsOptions> = {}): WriteDatasetsOptions & { pairs: PreferencePair[] } => ({
   pairs: Array.from({ length: 20 }, (_, i) => makePair(i)),
   sft: Array.from({ length: 50 }, (_, i) => makeSft(i)),
   seed: 11,
   ...over,
-});
+}) as WriteDatasetsOptions & { pairs: PreferencePair[] };
 
 const readJsonl = (file: string): unknown[] =>
   readFileSync(file, 'utf8')
@@ -173,5 +175,20 @@ describe('writeDatasets', () => {
   it('refuses unknown or repeated formats', async () => {
     await expect(writeDatasets(tempDir(), input({ formats: ['trl', 'deepspeed-chat' as never] }))).rejects.toThrow(/unknown trainer format\(s\) deepspeed-chat/);
     await expect(writeDatasets(tempDir(), input({ formats: ['trl', 'trl'] }))).rejects.toThrow(/listed twice/);
+  });
+});
+
+describe('pairs kept on disk', () => {
+  it('an export from a PairSpill is byte-identical to one from the same pairs in memory', async () => {
+    const a = tempDir();
+    const b = tempDir();
+    const opts = input();
+    await writeDatasets(a, opts);
+    const spill = new PairSpill(join(tempDir(), 'pairs.spill'));
+    for (const p of opts.pairs) spill.push(p);
+    expect(spill.get(7)).toEqual(opts.pairs[7]);
+    await writeDatasets(b, { ...opts, pairs: spill });
+    spill.dispose();
+    expect(folderFiles(b)).toEqual(folderFiles(a));
   });
 });
