@@ -100,6 +100,7 @@ export function registerSearchCommand(program: Command): void {
       const show = () =>
         progress.update(live.tasks, `${live.rolloutsPerSecond.toFixed(0)} rollouts/s | ${live.tokens} tokens | ${pairCount} pairs`);
       const inspector = progress.active ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
+      if (flags.threads > 1 && flags.backend !== 'sim') process.stderr.write('dits: --threads applies to the sim backend; over HTTP the requests already run concurrently in one thread\n');
       const workers = flags.backend === 'sim' && flags.threads > 1 ? workerSearcher({ scenario, policy: policySpec(flags.policy, params), seed: flags.seed }, flags.threads) : undefined;
       // Ctrl-C: stop the threads; every finished task is in the checkpoint, and --resume goes on from there.
       const stop = new AbortController();
