@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { InputError } from '../scenarios/errors.ts';
+import { CapabilityError, EndpointsDownError, RequestFailedError } from '../engine/openai/index.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -32,7 +33,7 @@ export function exitCodeFor(err: unknown): number {
 }
 
 /** Errors about the outside world (servers down, retries exhausted), not bugs: their message says it all. */
-const OPERATIONAL = new Set(['EndpointsDownError', 'RequestFailedError', 'InvalidResponseError', 'CapabilityError', 'RunStopped', 'Interrupted']);
+const OPERATIONAL = [InputError, PartialFailure, EndpointsDownError, RequestFailedError, CapabilityError] as const;
 
 /** A run that stopped on a server failure; what finished is kept. */
 export class RunStopped extends Error {
@@ -41,7 +42,7 @@ export class RunStopped extends Error {
 
 export function reportError(err: unknown): void {
   if (err instanceof CommanderError) return; // commander already printed it
-  const plain = err instanceof InputError || err instanceof PartialFailure || (err instanceof Error && OPERATIONAL.has(err.name));
+  const plain = err instanceof RunStopped || err instanceof Interrupted || OPERATIONAL.some((kind) => err instanceof kind);
   const message = plain ? (err as Error).message : (err as Error)?.stack ?? String(err);
   process.stderr.write(`dits: ${message}\n`);
 }

@@ -65,9 +65,12 @@ export const sftSettings = (o: SftOptions): TrainingSettings => ({ kind: 'sft', 
 export const dpoSettings = (o: DpoOptions): TrainingSettings => ({ kind: 'dpo', steps: o.steps, batchSize: o.batchSize, lr: o.lr, beta: o.beta, seed: o.seed });
 export const probeSettings = (o: ProbeStepOptions): TrainingSettings => ({ kind: 'probe', optimizer: o.optimizer, lr: o.lr, beta: o.beta });
 
-/** Writes `data.jsonl` and `job.json` into a job folder (both atomically). */
-export function writeTrainingJob(jobFile: string, job: TrainingJob, rows: readonly (SftRow | PreferenceRow)[]): void {
-  writeFileAtomic(job.data, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+/** Rows as the text of `data.jsonl`. */
+export const jsonl = (rows: readonly (SftRow | PreferenceRow)[]): string => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+
+/** Writes `data.jsonl` (the text of jsonl(rows)) and `job.json` into a job folder, both atomically. */
+export function writeTrainingJob(jobFile: string, job: TrainingJob, data: string): void {
+  writeFileAtomic(job.data, data);
   writeJsonAtomic(jobFile, job);
 }
 

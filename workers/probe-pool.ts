@@ -6,7 +6,7 @@ import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import type { ProbeOutcome } from './probe-worker.ts';
 
-const BOOT = fileURLToPath(new URL('./boot-probe.mjs', import.meta.url));
+const BOOT = fileURLToPath(new URL('./boot.mjs', import.meta.url));
 
 export interface WorkerProber {
   /** F_g of the group `pairs`. */
@@ -15,7 +15,7 @@ export interface WorkerProber {
 }
 
 export function workerProber(spec: WorkerProbeSpec, threads: number, meter: Meter): WorkerProber {
-  const pool = new Piscina({ filename: BOOT, workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const pool = new Piscina({ filename: BOOT, name: 'probe', workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
   return {
     async probe(pairs) {
       const o = (await pool.run([...pairs])) as ProbeOutcome;

@@ -13,7 +13,7 @@ import type { Task } from '../scenarios/task.ts';
 import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 
-const BOOT = fileURLToPath(new URL('./boot-search.mjs', import.meta.url));
+const BOOT = fileURLToPath(new URL('./boot.mjs', import.meta.url));
 
 export interface WorkerSearcher {
   searcher: TaskSearcher;
@@ -24,7 +24,7 @@ export interface WorkerSearcher {
 export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: Meter): WorkerSearcher {
   // Two tasks per worker: the next one is already there when a task ends, so a worker never
   // waits for the main thread to take its result. Tasks are independent, so this changes nothing else.
-  const pool = new Piscina({ filename: BOOT, workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 2 });
+  const pool = new Piscina({ filename: BOOT, name: 'search', workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 2 });
   const window = threads * 4;
 
   const searcher = async (tasks: AsyncIterable<Task>, ctx: SearcherContext): Promise<void> => {

@@ -16,6 +16,7 @@ import { floatOption, intOption } from '../options.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 import { HOOK_PLACEHOLDERS, type TrainerHook } from '../../engine/hook/run-hook.ts';
 import { isModelRequestError } from '../../engine/model.ts';
+import { EndpointsDownError } from '../../engine/openai/index.ts';
 import { RunStopped } from '../exit.ts';
 import { availableParallelism } from 'node:os';
 import { workerSearcher } from '../../workers/search-pool.ts';
@@ -82,8 +83,7 @@ function session(cmd: Command, flags: RunFlags): RunSession {
 
 /** A stage that failed on the servers stops the run; what finished is kept, and --resume goes on from there. */
 function stoppedRun(e: unknown, out: string): unknown {
-  const name = (e as Error)?.name;
-  if (!isModelRequestError(e) && name !== 'EndpointsDownError') return e;
+  if (!isModelRequestError(e) && !(e instanceof EndpointsDownError)) return e;
   return new RunStopped(`${(e as Error).message}\nthe run stopped; every finished stage is kept. Continue with: dits run --resume ${out}`, { cause: e });
 }
 

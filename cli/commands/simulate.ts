@@ -7,20 +7,13 @@ import { JsonlWriter, writeJsonAtomic } from '../../engine/files.ts';
 import { simulate } from '../../engine/simulate.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
-import { addTaskSourceOptions, openTaskSource } from '../task-source.ts';
+import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
 import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 
-interface SimulateFlags extends BackendFlags {
+interface SimulateFlags extends TaskSourceFlags, BackendFlags {
   scenario: string;
-  tasks?: string;
-  format?: string;
-  map?: string;
-  generate?: number;
   taskSeed: number;
-  limit?: number;
-  offset?: number;
-  skipBadRows?: boolean;
   seed: number;
   temperature: number;
   concurrency: number;

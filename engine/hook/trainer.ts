@@ -19,6 +19,7 @@ import {
   probeSettings,
   sftRow,
   sftSettings,
+  jsonl,
   writeTrainingJob,
   type PreferenceRow,
   type SftRow,
@@ -130,7 +131,7 @@ export class HookTrainer implements Trainer<Adapter> {
   }
 
   private train(start: Adapter, ref: Adapter, settings: TrainingSettings, rows: readonly (SftRow | PreferenceRow)[]): Promise<Adapter> {
-    const data = rows.map((r) => JSON.stringify(r)).join('\n');
+    const data = jsonl(rows);
     const id = jobId(settings.kind, start, ref, settings, data);
     const name = `${this.opts.namePrefix}${settings.kind}-${id}`;
     const entry = this.live.get(name);
@@ -138,13 +139,13 @@ export class HookTrainer implements Trainer<Adapter> {
       entry.users++;
       return entry.adapter;
     }
-    const adapter = this.runJob(start, ref, settings, rows, id, name);
+    const adapter = this.runJob(start, ref, settings, data, rows.length, id, name);
     this.live.set(name, { adapter, users: 1 });
     adapter.catch(() => this.live.delete(name));
     return adapter;
   }
 
-  private async runJob(start: Adapter, ref: Adapter, settings: TrainingSettings, rows: readonly (SftRow | PreferenceRow)[], id: string, name: string): Promise<Adapter> {
+  private async runJob(start: Adapter, ref: Adapter, settings: TrainingSettings, data: string, rowCount: number, id: string, name: string): Promise<Adapter> {
     const jobDir = join(this.dir, `${settings.kind}-${id}`);
     const adapter: Adapter = { name, path: join(jobDir, 'adapter') };
     if (!existsSync(join(jobDir, DONE))) {
@@ -158,8 +159,8 @@ export class HookTrainer implements Trainer<Adapter> {
         settings,
         output: adapter.path as string,
       };
-      writeTrainingJob(join(jobDir, 'job.json'), job, rows);
-      this.opts.log?.(`training: ${settings.kind} job ${id} (${rows.length} rows)`);
+      writeTrainingJob(join(jobDir, 'job.json'), job, data);
+      this.opts.log?.(`training: ${settings.kind} job ${id} (${rowCount} rows)`);
       await runHook(this.opts.hook, join(jobDir, 'job.json'), job, join(jobDir, 'hook.log'));
       writeJsonAtomic(join(jobDir, DONE), { adapter: adapter.name });
     }

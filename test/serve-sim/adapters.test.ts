@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SftTarget } from '../../engine/trainer.ts';
-import { sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/training-job.ts';
+import { jsonl, sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/training-job.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { defaultParams, serializeParams } from '../../engine/sim/params.ts';
 import { SimTrainer } from '../../engine/sim/trainer.ts';
@@ -30,7 +30,7 @@ function sftJob(name: string): { file: string; job: TrainingJob } {
     output: join(dir, name, 'adapter'),
   };
   const file = join(dir, name, 'job.json');
-  writeTrainingJob(file, job, targets.map(sftRow));
+  writeTrainingJob(file, job, jsonl(targets.map(sftRow)));
   return { file, job };
 }
 

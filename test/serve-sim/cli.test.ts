@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultParams, serializeParams } from '../../engine/sim/params.ts';
-import { sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/training-job.ts';
+import { jsonl, sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/training-job.ts';
 import { SimTrainer } from '../../engine/sim/trainer.ts';
 import { dits, REPO, tempDir } from '../cli/helpers.ts';
 import { dialogueTurns, ieFixture } from './helpers.ts';
@@ -63,7 +63,7 @@ describe('dits sim-train', () => {
         settings: sftSettings({ lr: 0.5, epochs: 2 }),
         output: join(dir, 'out'),
       };
-      writeTrainingJob(join(dir, 'job.json'), job, targets.map(sftRow));
+      writeTrainingJob(join(dir, 'job.json'), job, jsonl(targets.map(sftRow)));
       const r = dits(['sim-train', '--scenario', 'hotpotqa', '--generate', '6', '--task-seed', '3', join(dir, 'job.json')]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);

@@ -34,6 +34,16 @@ function forcing(move: number, skill = 0): SimParams {
 const system = (prompt: string): ChatMessage[] => [{ role: 'system', content: prompt }];
 const said = (text: string): ChatMessage => ({ role: 'assistant', content: text });
 
+/** An IE task where both agents shared everything they hold (the greedy phrasing of SHARE_VERBOSE): Alice's prompt and the two utterances. */
+function bothShared(t: Task, i: number): { alice: ChatMessage[]; a: string; b: string } {
+  const prompts = agentPrompts(hotpot, t, i);
+  const alice = system(prompts.get('Alice') as string);
+  const bob = system(prompts.get('Bob') as string);
+  const a = moveTexts(dialogueState(ieWorld, alice, 'Alice'), M.SHARE_VERBOSE)[0]?.text ?? 'Alice: ...';
+  const b = moveTexts(dialogueState(ieWorld, [...bob, said(a)], 'Bob'), M.SHARE_VERBOSE)[0]?.text ?? 'Bob: ...';
+  return { alice, a, b };
+}
+
 describe('determinism', () => {
   const t = arith[0] as Task;
   const base: SampleRequest = { messages: system(agentPrompts(gsm8k, t, 1).get('Alice') as string), speaker: 'Alice', n: 4, temperature: 0, maxTokens: 500, seed: 1 };
@@ -60,12 +70,7 @@ describe('outcomes', () => {
     let informed = 0;
     let n = 0;
     ie.forEach((t, i) => {
-      const prompts = agentPrompts(hotpot, t, i);
-      const alice = system(prompts.get('Alice') as string);
-      const bob = system(prompts.get('Bob') as string);
-      // Both agents share everything they hold (the greedy phrasing of SHARE_VERBOSE).
-      const a = moveTexts(dialogueState(ieWorld, alice, 'Alice'), M.SHARE_VERBOSE)[0]?.text ?? 'Alice: ...';
-      const b = moveTexts(dialogueState(ieWorld, [...bob, said(a)], 'Bob'), M.SHARE_VERBOSE)[0]?.text ?? 'Bob: ...';
+      const { alice, a, b } = bothShared(t, i);
       const req = { speaker: 'Alice', n: 10, temperature: 1, maxTokens: 500, seed: i };
       const gold = (c: { text: string }) => extractAnswer(c.text, 'tag') === t.answers[0];
       atOnce += sampleSync(ieWorld, answer, { ...req, messages: alice }).filter(gold).length;
@@ -177,11 +182,7 @@ describe('answer skill', () => {
     let informedSkilled = 0;
     let n = 0;
     ie.forEach((t, i) => {
-      const prompts = agentPrompts(hotpot, t, i);
-      const alice = system(prompts.get('Alice') as string);
-      const bob = system(prompts.get('Bob') as string);
-      const a = moveTexts(dialogueState(ieWorld, alice, 'Alice'), M.SHARE_VERBOSE)[0]?.text ?? 'Alice: ...';
-      const b = moveTexts(dialogueState(ieWorld, [...bob, said(a)], 'Bob'), M.SHARE_VERBOSE)[0]?.text ?? 'Bob: ...';
+      const { alice, a, b } = bothShared(t, i);
       const req = { speaker: 'Alice', n: 10, temperature: 1, maxTokens: 500, seed: i };
       // Answering at once: the same samples whatever the skill.
       const s = dialogueState(ieWorld, alice, 'Alice');
