@@ -5,7 +5,6 @@
  * thread count. Stopping (the signal) cancels the tasks in flight and ends the threads.
  */
 import { fileURLToPath } from 'node:url';
-import { setMaxListeners } from 'node:events';
 import { Piscina } from 'piscina';
 import type { Meter } from '../engine/budget.ts';
 import { decodeTaskOutput, type TaskOutput } from '../engine/search/task-output.ts';
@@ -13,6 +12,8 @@ import type { Task } from '../scenarios/task.ts';
 import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 
+/** Tasks a worker holds at once: one searched, the others queued behind it. */
+const TASKS_PER_WORKER = 4;
 const BOOT = fileURLToPath(new URL('./boot.mjs', import.meta.url));
 
 export interface WorkerSearcher {
@@ -22,28 +23,37 @@ export interface WorkerSearcher {
 
 /** A searcher on `threads` worker threads; `meter`, when given, is charged with the workers' sampling. */
 export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: Meter): WorkerSearcher {
-  // Two tasks per worker: the next one is already there when a task ends, so a worker never
-  // waits for the main thread to take its result. Tasks are independent, so this changes nothing else.
-  const pool = new Piscina({ filename: BOOT, name: 'search', workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 2 });
-  const window = threads * 4;
+  // Tasks go without an AbortSignal: Piscina runs an abortable task alone on its worker, so
+  // with one the next task only left the main thread after the last result came in, and a
+  // worker idled for that round trip after every task (about a sixth of its time). With
+  // several tasks per worker the next one is already queued at the worker when a task ends;
+  // stopping ends the threads instead (pool.destroy). Tasks are independent, so this changes
+  // nothing else.
+  const pool = new Piscina({ filename: BOOT, name: 'search', workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: TASKS_PER_WORKER });
+  // Outputs are handed over in task order: the window lets the other workers go on while one
+  // works through a slow task.
+  const window = threads * TASKS_PER_WORKER * 2;
 
   const searcher = async (tasks: AsyncIterable<Task>, ctx: SearcherContext): Promise<void> => {
-    const stop = new AbortController();
-    // Every task in flight listens on it.
-    setMaxListeners(window + 8, stop.signal);
-    const onAbort = () => stop.abort(ctx.signal?.reason);
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
     const done = new Map<number, { output: TaskOutput; bytes: Uint8Array }>();
     let failure: unknown = null;
-    // Tasks by question, in stream order: each job carries its earlier namesakes (see SearchJob).
-    const byQuestion = new Map<string, { task: Task; ordinal: number }[]>();
-    let next = 0;
-    let sent = 0;
     let wake: (() => void) | null = null;
     const nudge = () => {
       wake?.();
       wake = null;
     };
+    const stop = (reason: unknown) => {
+      failure ??= reason;
+      // Ends the threads at once; the tasks in flight are lost, which is what stopping means.
+      void pool.destroy().catch(() => undefined);
+      nudge();
+    };
+    const onAbort = () => stop(ctx.signal?.reason);
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    // Tasks by question, in stream order: each job carries its earlier namesakes (see SearchJob).
+    const byQuestion = new Map<string, { task: Task; ordinal: number }[]>();
+    let next = 0;
+    let sent = 0;
     const waitForChange = () => new Promise<void>((r) => (wake = r));
     const hand = async () => {
       for (let d = done.get(next); d !== undefined; d = done.get(next)) {
@@ -71,16 +81,12 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: 
         const namesakes = byQuestion.get(q) ?? [];
         const job = { task, normalizer: ctx.normalizer, ordinal: seq, earlier: spec.worldTasks ? [] : [...namesakes] };
         if (!spec.worldTasks) byQuestion.set(q, [...namesakes, { task, ordinal: seq }]);
-        pool.run(job, { signal: stop.signal }).then(
+        pool.run(job).then(
           (bytes: Uint8Array) => {
             done.set(seq, { output: decodeTaskOutput(bytes), bytes });
             nudge();
           },
-          (err: unknown) => {
-            failure ??= err;
-            stop.abort(err);
-            nudge();
-          },
+          stop,
         );
       }
       while (next < sent && failure === null) await step();
