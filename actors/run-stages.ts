@@ -29,7 +29,7 @@ import { serializeParams, type SimParams } from '../engine/sim/params.ts';
 import type { RunModels } from '../engine/models.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
 import type { SimWorld } from '../engine/sim/world.ts';
-import type { PreferenceExample, SftTarget, Trainer } from '../engine/trainer.ts';
+import type { PreferenceExample, ProbeStepOptions, SftTarget, Trainer } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
@@ -82,9 +82,10 @@ export function allocateTasks(pool: readonly Task[], c: RunConfig): RunTasks {
 
 /** Starts worker threads for the search and the probes; `meter` is charged with their sampling. */
 export interface RunWorkers {
-  threads: number;
-  search(spec: WorkerSearchSpec, meter: Meter): { searcher: TaskSearcher; close(): Promise<void> };
-  probes(spec: WorkerProbeSpec, meter: Meter): { probe(pairs: readonly PreferenceExample[]): Promise<number>; close(): Promise<void> };
+  /** Threads for a stage of `items` search tasks or probes; 1 keeps the stage in the main thread. */
+  threads(work: 'search' | 'probes', items: number): number;
+  search(spec: WorkerSearchSpec, threads: number, meters: { q: Meter; influence: Meter }): { searcher: TaskSearcher; close(): Promise<void> };
+  probes(spec: WorkerProbeSpec, threads: number, meter: Meter): { probe(pairs: readonly PreferenceExample[]): Promise<number>; close(): Promise<void> };
 }
 
 export interface RunEnv {
@@ -176,16 +177,22 @@ async function sft(env: RunEnv, t: number): Promise<void> {
   keep(env, t, 'sft', await env.models.trainer.sft(env.models.base, examples.flatMap(sftTargets), { lr: sftLr, epochs: sftEpochs }));
 }
 
+/** The one optimizer step of every probe (§3.2 step 3), in the search and in the probes stage. */
+function probeStepOptions(env: RunEnv): ProbeStepOptions {
+  const { training, scenario } = env.config;
+  return { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta };
+}
+
 /**
  * F_g during the search, for the dits policy: one probe step from the SFT model (the search's
  * model; no warm state exists yet at this stage) and the greedy validation metric, charged to
  * the influence meter.
  */
 function searchProbe(env: RunEnv, sftModel: unknown): (pairs: PreferenceExample[]) => Promise<number> {
-  const { scenario, seed, training } = env.config;
+  const { scenario, seed } = env.config;
   const trainer = env.models.trainer;
   return async (pairs) => {
-    const stepped = await trainer.probeStep(sftModel, sftModel, pairs, { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta });
+    const stepped = await trainer.probeStep(sftModel, sftModel, pairs, probeStepOptions(env));
     try {
       return await validationMetric(metered(trainer.backendFor(stepped), env.meters.influence), { scenario, tasks: env.tasks.validation, seed });
     } finally {
@@ -205,11 +212,25 @@ async function search(env: RunEnv, t: number): Promise<void> {
   // A stage starts afresh after an interruption (its meters were restored to the stage's start),
   // so a checkpoint an interrupted session left is not continued.
   rmSync(join(iterDir(env, t), 'search', CHECKPOINT), { force: true });
-  // Workers search with exact copies of the model and its task index; the in-search probes and
-  // a budget's reservations need the main thread.
+  // Workers search with exact copies of the model and its task index, and probe as searchProbe
+  // does; a budget's reservations need the main thread.
+  const threads = env.workers?.threads('search', env.config.searchTasks) ?? 1;
   const workers =
-    env.sim && env.workers && env.workers.threads > 1 && !dits && !env.config.budget
-      ? env.workers.search({ scenario, policy: { source: 'optima', params: {} }, seed: seed + t, model: serializeParams(sftModel as SimParams), worldTasks: [...env.sim.tasks] }, env.meters.q)
+    env.sim && env.workers && threads > 1 && !env.config.budget
+      ? env.workers.search(
+          {
+            scenario,
+            policy: dits ? { source: 'dits', params: { groupSize: env.config.groupSize } } : { source: 'optima', params: {} },
+            seed: seed + t,
+            model: serializeParams(sftModel as SimParams),
+            worldTasks: [...env.sim.tasks],
+            ...(dits
+              ? { probe: { step: probeStepOptions(env), validation: { tasks: [...env.tasks.validation], seed } } }
+              : {}),
+          },
+          threads,
+          { q: env.meters.q, influence: env.meters.influence },
+        )
       : undefined;
   try {
     await runSearch(tasks(), {
@@ -261,7 +282,7 @@ async function warm(env: RunEnv, t: number): Promise<void> {
 
 /** §3.2 steps 2-5: one probe per group, V greedy validation dialogues each. */
 async function probes(env: RunEnv, t: number): Promise<void> {
-  const { scenario, seed, groupSize, training } = env.config;
+  const { scenario, seed, groupSize } = env.config;
   const pool = candidatePool(env, t);
   const sftModel = saved(env, t, 'sft');
   const warmModel = saved(env, t, 'warm');
@@ -277,17 +298,19 @@ async function probes(env: RunEnv, t: number): Promise<void> {
   const groups = probeGroups(pool.length, { size: groupSize, seed: seed + t });
   const validation = { scenario, tasks: env.tasks.validation, seed };
   // Worker threads take whole probes; a budget needs them in order in the main thread.
+  const threads = env.workers?.threads('probes', groups.length) ?? 1;
   const workers =
-    env.sim && env.workers && env.workers.threads > 1 && !env.config.budget
+    env.sim && env.workers && threads > 1 && !env.config.budget
       ? env.workers.probes(
           {
             scenario,
             worldTasks: [...env.sim.tasks],
             warm: serializeParams(warmModel as SimParams),
             ref: serializeParams(sftModel as SimParams),
-            step: { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta },
+            step: probeStepOptions(env),
             validation: { tasks: [...env.tasks.validation], seed },
           },
+          threads,
           env.meters.influence,
         )
       : undefined;
@@ -297,7 +320,7 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     ref: sftModel,
     pairs,
     groups,
-    step: { optimizer: training.probeOptimizer, lr: training.probeLr, beta: scenario.reward.dpoBeta },
+    step: probeStepOptions(env),
     validation,
     sequential: env.config.budget !== undefined,
     ...(env.probeConcurrency !== undefined ? { concurrency: env.probeConcurrency } : {}),

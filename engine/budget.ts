@@ -25,6 +25,13 @@ export class Meter {
   reading(): MeterReading {
     return { calls: this.calls, tokens: this.tokens, scoringCalls: this.scoringCalls };
   }
+
+  /** Adds what was spent elsewhere (a worker thread) to this meter. */
+  charge(spent: MeterReading): void {
+    this.calls += spent.calls;
+    this.tokens += spent.tokens;
+    this.scoringCalls += spent.scoringCalls;
+  }
 }
 
 /** `backend`, with every call charged to `meter`. */

@@ -5,7 +5,7 @@
  * gives the same F_g in any thread.
  */
 import { workerData } from 'node:worker_threads';
-import { Meter, metered } from '../engine/budget.ts';
+import { Meter, metered, type MeterReading } from '../engine/budget.ts';
 import { validationMetric } from '../engine/influence/probe.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
@@ -22,13 +22,12 @@ const ref = parseParams(spec.ref);
 
 export interface ProbeOutcome {
   metric: number;
-  calls: number;
-  tokens: number;
+  spent: MeterReading;
 }
 
 export default async function probe(pairs: PreferenceExample[]): Promise<ProbeOutcome> {
   const stepped = await trainer.probeStep(warm, ref, pairs, spec.step);
   const meter = new Meter();
   const metric = await validationMetric(metered(new SimBackend(world, stepped), meter), { scenario: spec.scenario, tasks: spec.validation.tasks, seed: spec.validation.seed });
-  return { metric, calls: meter.calls, tokens: meter.tokens };
+  return { metric, spent: meter.reading() };
 }

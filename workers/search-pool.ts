@@ -4,37 +4,36 @@
  * in any order and are handed over in task order, so the run's files do not depend on the
  * thread count. Stopping (the signal) cancels the tasks in flight and ends the threads.
  */
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import type { Meter } from '../engine/budget.ts';
 import { decodeTaskOutput, type TaskOutput } from '../engine/search/task-output.ts';
 import type { Task } from '../scenarios/task.ts';
 import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
+import { bundledPool } from './pool.ts';
 
 /** Tasks a worker holds at once: one searched, the others queued behind it. */
 const TASKS_PER_WORKER = 4;
-const BOOT = fileURLToPath(new URL('./boot.mjs', import.meta.url));
 
 export interface WorkerSearcher {
   searcher: TaskSearcher;
   close(): Promise<void>;
 }
 
-/** A searcher on `threads` worker threads; `meter`, when given, is charged with the workers' sampling. */
-export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: Meter): WorkerSearcher {
+/** A searcher on `threads` worker threads; `meters`, when given, are charged with what the workers spent. */
+export function workerSearcher(spec: WorkerSearchSpec, threads: number, meters?: { q: Meter; influence: Meter }): WorkerSearcher {
   // Tasks go without an AbortSignal: Piscina runs an abortable task alone on its worker, so
   // with one the next task only left the main thread after the last result came in, and a
   // worker idled for that round trip after every task (about a sixth of its time). With
   // several tasks per worker the next one is already queued at the worker when a task ends;
   // stopping ends the threads instead (pool.destroy). Tasks are independent, so this changes
   // nothing else.
-  const pool = new Piscina({ filename: BOOT, name: 'search', workerData: spec, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: TASKS_PER_WORKER });
+  const { pool: starting, destroy } = bundledPool('search-worker', { workerData: spec, threads, tasksPerWorker: TASKS_PER_WORKER });
   // Outputs are handed over in task order: the window lets the other workers go on while one
   // works through a slow task.
   const window = threads * TASKS_PER_WORKER * 2;
 
   const searcher = async (tasks: AsyncIterable<Task>, ctx: SearcherContext): Promise<void> => {
+    const pool = await starting;
     const done = new Map<number, { output: TaskOutput; bytes: Uint8Array }>();
     let failure: unknown = null;
     let wake: (() => void) | null = null;
@@ -45,7 +44,7 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: 
     const stop = (reason: unknown) => {
       failure ??= reason;
       // Ends the threads at once; the tasks in flight are lost, which is what stopping means.
-      void pool.destroy().catch(() => undefined);
+      void destroy();
       nudge();
     };
     const onAbort = () => stop(ctx.signal?.reason);
@@ -59,9 +58,9 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: 
       for (let d = done.get(next); d !== undefined; d = done.get(next)) {
         done.delete(next++);
         const o = d.output;
-        if (o.kind === 'searched' && o.sampling && meter) {
-          meter.calls += o.sampling.calls;
-          meter.tokens += o.sampling.tokens;
+        if (o.kind === 'searched' && o.spent && meters) {
+          meters.q.charge(o.spent.q);
+          meters.influence.charge(o.spent.influence);
         }
         await ctx.onOutput(o, d.bytes);
       }
@@ -95,5 +94,5 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meter?: 
       ctx.signal?.removeEventListener('abort', onAbort);
     }
   };
-  return { searcher, close: () => pool.destroy() };
+  return { searcher, close: destroy };
 }

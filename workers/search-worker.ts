@@ -9,12 +9,15 @@ import { workerData } from 'node:worker_threads';
 import { prepareDialogue } from '../engine/dialogue.ts';
 import { Meter, metered } from '../engine/budget.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
-import { loadPolicy } from '../engine/search/policies/index.ts';
+import { BUILTIN_POLICIES, loadPolicy } from '../engine/search/policies/index.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { encodeTaskOutput, searchedTask } from '../engine/search/task-output.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { defaultParams, parseParams } from '../engine/sim/params.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
+import { SimTrainer } from '../engine/sim/trainer.ts';
+import { validationMetric } from '../engine/influence/probe.ts';
+import type { PreferenceExample } from '../engine/trainer.ts';
 import type { Task } from '../scenarios/task.ts';
 import { searchTask } from '../actors/search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
@@ -23,7 +26,8 @@ const spec = workerData as WorkerSearchSpec;
 const world = createSimWorld(spec.scenario, spec.worldTasks ?? []);
 /** Stream positions of the tasks this worker's world holds (when it learns them job by job). */
 const known = new Set<number>();
-const model = new SimBackend(world, spec.model ? parseParams(spec.model) : defaultParams());
+const params = spec.model ? parseParams(spec.model) : defaultParams();
+const model = new SimBackend(world, params);
 const scorer = new DialogueScorer(spec.scenario, new SimBackend(world));
 let policy: Promise<SearchPolicy> | undefined;
 
@@ -47,12 +51,28 @@ function learn(job: SearchJob): void {
   );
 }
 
+/** The spec's policy; a policy file may be TypeScript, which this JavaScript bundle can only import with tsx's loader. */
+async function loadSpecPolicy(): Promise<SearchPolicy> {
+  if (!(spec.policy.source in BUILTIN_POLICIES)) (await import('tsx/esm/api')).register();
+  return loadPolicy(spec.policy.source, spec.policy.params);
+}
+
+/** F_g of a group during the search (§3.2), charged to `meter`: as the run's main thread probes, from the search's model. */
+function searchProbe(probe: NonNullable<WorkerSearchSpec['probe']>, meter: Meter): (pairs: PreferenceExample[]) => Promise<number> {
+  const trainer = new SimTrainer(world);
+  return async (pairs) => {
+    const stepped = await trainer.probeStep(params, params, pairs, probe.step);
+    return validationMetric(metered(trainer.backendFor(stepped), meter), { scenario: spec.scenario, tasks: probe.validation.tasks, seed: probe.validation.seed });
+  };
+}
+
 export default async function search(job: SearchJob): Promise<unknown> {
-  policy ??= loadPolicy(spec.policy.source, spec.policy.params);
+  policy ??= loadSpecPolicy();
   const { task, normalizer } = job;
   learn(job);
-  // Sampling is counted per task, so the main thread's meter ends where one thread's would.
+  // Spending is counted per task, so the main thread's meters end where one thread's would.
   const meter = new Meter();
+  const influence = new Meter();
   const result = await searchTask({
     task,
     setup: prepareDialogue(spec.scenario, task, spec.seed),
@@ -62,9 +82,10 @@ export default async function search(job: SearchJob): Promise<unknown> {
     policy: await policy,
     seed: spec.seed,
     normalizer,
+    ...(spec.probe ? { probe: searchProbe(spec.probe, influence) } : {}),
   });
   const output = await searchedTask(result, { scenario: spec.scenario, scorer, seed: spec.seed });
-  const packed = encodeTaskOutput({ ...output, sampling: { calls: meter.calls, tokens: meter.tokens } });
+  const packed = encodeTaskOutput({ ...output, spent: { q: meter.reading(), influence: influence.reading() } });
   // The packer reuses its buffer: move a copy of just these bytes.
   const bytes = new Uint8Array(packed.length);
   bytes.set(packed);

@@ -10,6 +10,7 @@ import { prepareDialogue } from '../dialogue.ts';
 import type { PreferencePair } from '../examples.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
+import type { MeterReading } from '../budget.ts';
 import type { DialogueScorer } from '../scoring.ts';
 import { sftCandidate, type SftCandidate } from '../sft.ts';
 import type { TreeStore } from '../tree/store.ts';
@@ -27,8 +28,11 @@ export interface SearchedTask {
   rollouts: number;
   nodes: number;
   rootValue: number;
-  /** Sampling requests and generated tokens, when the task was searched in a worker (the main thread charges them to its meter). */
-  sampling?: { calls: number; tokens: number };
+  /**
+   * What the task's search spent, when a worker searched it (the main thread charges its meters
+   * with it): rollouts on the Q meter, in-search influence probes on the influence meter.
+   */
+  spent?: { q: MeterReading; influence: MeterReading };
 }
 
 export interface FailedTask {

@@ -3,6 +3,7 @@ import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
 import type { PolicyParams } from './policy.ts';
 import type { SerializedParams } from '../sim/params.ts';
+import type { ProbeStepOptions } from '../trainer.ts';
 
 export interface WorkerSearchSpec {
   scenario: Scenario;
@@ -17,4 +18,9 @@ export interface WorkerSearchSpec {
    * each job brings its task and the earlier tasks that share its question.
    */
   worldTasks?: Task[];
+  /**
+   * Influence probes during the search, for a policy that asks for them (dits in a run): one
+   * probe step from `model` on a group's pairs, then the greedy metric on the validation tasks.
+   */
+  probe?: { step: ProbeStepOptions; validation: { tasks: Task[]; seed: number } };
 }

@@ -2,7 +2,7 @@
  * Worker threads and checkpoints: the same outputs at any thread count, after a kill -9 at any
  * moment and --resume, after a damaged last checkpoint record, and after Ctrl-C.
  */
-import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +51,19 @@ describe('threads', () => {
     });
     expect(folders[1]).toEqual(folders[0]);
     expect(folders[2]).toEqual(folders[0]);
+  }, 120_000);
+
+  it('with --policy dits the workers probe during the search, and the run is byte-identical to one thread', () => {
+    const sizes = ['--iterations', '1', '--policy', 'dits', '--sft-tasks', '12', '--sft-samples', '2', '--search-tasks', '16', '--validation', '4', '--test-tasks', '6', '--quiet'];
+    const folders = [1, 2].map((t) => {
+      const out = join(dir, `dits-t${t}`);
+      const r = dits(['run', '--out', out, ...sizes, '--threads', String(t)]);
+      expect(r.status, r.stderr).toBe(0);
+      return folderFiles(out);
+    });
+    // meters.json too: the workers charge their in-search probes to the influence meter as the main thread does.
+    expect(Object.keys(folders[0]!)).toContain('iter-0/meters.json');
+    expect(folders[1]).toEqual(folders[0]);
   }, 120_000);
 });
 
