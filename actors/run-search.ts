@@ -24,6 +24,7 @@ import type { SearchPolicy } from '../engine/search/policy.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { isBudgetExhausted } from '../engine/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
+import { peekTasks } from '../engine/tasks.ts';
 import { defaultSftSelection, selectSftExamples, type SftCandidate } from '../engine/sft.ts';
 import { searchTasks, type TaskFailure, type TaskSearchResult } from './pool.ts';
 
@@ -74,27 +75,6 @@ export interface SearchRunSummary {
   sftExamples: number;
   normalizer: number;
   meanRootValue: number;
-}
-
-/** The first `n` tasks in memory, and an iterable that yields them and then the rest. */
-async function peek(tasks: AsyncIterable<Task>, n: number): Promise<{ head: Task[]; all: AsyncIterable<Task> }> {
-  const it = tasks[Symbol.asyncIterator]();
-  const head: Task[] = [];
-  let exhausted = false;
-  while (head.length < n) {
-    const r = await it.next();
-    if (r.done) {
-      exhausted = true;
-      break;
-    }
-    head.push(r.value);
-  }
-  async function* all(): AsyncIterable<Task> {
-    yield* head;
-    if (exhausted) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  }
-  return { head, all: all() };
 }
 
 function pairRecord(p: PreferencePair) {
@@ -211,7 +191,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     normalizer = resumed.header.normalizer;
     source = skip(tasks, resumed.outputs.length);
   } else {
-    const { head, all } = await peek(tasks, NORMALIZER_DIALOGUES);
+    const { head, all } = await peekTasks(tasks, NORMALIZER_DIALOGUES);
     if (head.length === 0) throw new RangeError('no tasks to search: the task source is empty');
     opts.prepare(head);
     for (const t of head) prepared.add(t);

@@ -61,3 +61,24 @@ export function openTaskSource(
   });
   return { description: { kind: 'file', file: flags.tasks, format }, tasks };
 }
+
+/** The first `n` tasks in memory, and an iterable that yields them and then the rest. */
+export async function peekTasks(tasks: AsyncIterable<Task>, n: number): Promise<{ head: Task[]; all: AsyncIterable<Task> }> {
+  const it = tasks[Symbol.asyncIterator]();
+  const head: Task[] = [];
+  let exhausted = false;
+  while (head.length < n) {
+    const r = await it.next();
+    if (r.done) {
+      exhausted = true;
+      break;
+    }
+    head.push(r.value);
+  }
+  async function* all(): AsyncIterable<Task> {
+    yield* head;
+    if (exhausted) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head, all: all() };
+}

@@ -12,8 +12,6 @@ import { InputError } from '../scenarios/errors.ts';
 import type { ChatMessage } from './model.ts';
 import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget } from './trainer.ts';
 
-const message = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
-
 const settings = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sft'), lr: z.number(), epochs: z.number().int().positive() }),
   z.object({ kind: z.literal('dpo'), steps: z.number().int().nonnegative(), batchSize: z.number().int().positive(), lr: z.number(), beta: z.number(), seed: z.number().int() }),

@@ -18,7 +18,7 @@ import { HOOK_PLACEHOLDERS, type TrainerHook } from '../../engine/hook/run-hook.
 import { isModelRequestError } from '../../engine/model.ts';
 import { EndpointsDownError } from '../../engine/openai/index.ts';
 import { RunStopped } from '../exit.ts';
-import { availableParallelism } from 'node:os';
+import { THREADS_HELP, threadsFor, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { workerSearcher } from '../../workers/search-pool.ts';
 import { workerProber } from '../../workers/probe-pool.ts';
 import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
@@ -27,7 +27,7 @@ interface RunFlags extends RunSizeFlags, BackendFlags {
   trainerCmd?: string;
   trainerUrl?: string;
   probeConcurrency: number;
-  threads: number;
+  threads: ThreadsChoice;
   scenario: string;
   tasks?: string;
   format?: string;
@@ -112,7 +112,7 @@ export function registerRunCommand(program: Command): void {
   addBackendOptions(cmd)
     .option('--trainer-cmd <template>', `openai: the trainer hook, a shell command per training job; placeholders ${HOOK_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} (README: Trainer hook)`)
     .option('--trainer-url <url>', 'openai: the trainer hook as an HTTP endpoint the job is POSTed to (serve-sim: <server>/sim/train)')
-    .option('--threads <n>', `worker threads for the search and the probes (in-process runs without --budget-tokens; the search also not with --policy dits); outputs do not depend on it. Each stage starts its threads (about a second each), so they pay off for large stages only (this machine has ${availableParallelism()} cores)`, intOption(1, 256), 1)
+    .option('--threads <n|auto>', `${THREADS_HELP}. In-process runs without --budget-tokens; the search also not with --policy dits`, threadsOption, 'auto')
     .option('--probe-concurrency <n>', 'openai: influence probes at once, each with its own adapter loaded', intOption(1, 256), 4)
     .description('the DITS loop (§3.4): per iteration SFT data, SFT, search, warm start, influence probes, selection, DPO, evaluation')
     .option('--scenario <name|file>', 'built-in scenario name or scenario file', 'hotpotqa')
@@ -166,14 +166,13 @@ export function registerRunCommand(program: Command): void {
         mkdirSync(out, { recursive: true });
         writeJsonAtomic(join(out, MANIFEST), manifest);
       }
-      const { config } = manifest;
       const progress = readProgress(out);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
       const env = await createRunEnv(out, manifest, session(cmd, flags));
       env.workers = {
-        threads: flags.threads,
-        search: (spec, meter) => workerSearcher(spec, flags.threads, meter),
-        probes: (spec, meter) => workerProber(spec, flags.threads, meter),
+        threads: (work, items) => threadsFor(flags.threads, work, items),
+        search: workerSearcher,
+        probes: workerProber,
       };
       // Ctrl-C: every stage writes its outputs whole, so stopping between writes loses nothing;
       // what must not be left behind is adapters loaded on the server.

@@ -8,7 +8,6 @@ import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.t
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { CHECKPOINT, runSearch } from '../../actors/run-search.ts';
-import { availableParallelism } from 'node:os';
 import { workerSearcher } from '../../workers/search-pool.ts';
 import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
 import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
@@ -16,6 +15,8 @@ import { floatOption, intOption } from '../options.ts';
 import { Interrupted, PartialFailure } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
+import { peekTasks } from '../../engine/tasks.ts';
+import { AUTO_THREADS_MIN, THREADS_HELP, threadsFor, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 
 interface SearchFlags extends TaskSourceFlags, BackendFlags {
@@ -32,7 +33,7 @@ interface SearchFlags extends TaskSourceFlags, BackendFlags {
   formats: TrainerFormat[];
   out?: string;
   quiet?: boolean;
-  threads: number;
+  threads: ThreadsChoice;
   resume?: boolean;
 }
 
@@ -70,11 +71,11 @@ export function registerSearchCommand(program: Command): void {
     .option('--temperature <t>', 'rollout temperature (policy default: 0.7)', floatOption(0, 5))
     .option('--param <name=value>', 'a policy parameter, e.g. topK=10 or c=1.5 (repeatable)', collectParam, {})
     .option('--seed <n>', 'run seed', intOption(0, 2 ** 32 - 1), 0)
-    .option('--concurrency <n>', 'tasks searched at once', intOption(1, 1024), 8)
+    .option('--concurrency <n>', 'tasks searched at once in the main thread (a worker thread takes 4 at a time)', intOption(1, 1024), 8)
     .option('--normalizer <m>', 'token normalizer M (default: P80 of 100 sampled dialogues + 1)', floatOption(1, 1e9))
     .option('--formats <list>', `trainer formats to write (default: all): ${TRAINER_FORMATS.join(',')}`, formatList, [...TRAINER_FORMATS])
     .option('--out <dir>', 'run folder (default: runs/search-<scenario>-<policy>-seed<seed>)')
-    .option('--threads <n>', `worker threads searching tasks (sim backend; 1 = in this thread); outputs do not depend on it. Threads take about a second to start, so they pay off for thousands of tasks (this machine has ${availableParallelism()} cores)`, intOption(1, 256), 1)
+    .option('--threads <n|auto>', THREADS_HELP, threadsOption, 'auto')
     .option('--resume', 'continue the interrupted search in --out from its checkpoint (give the same flags)')
     .option('--quiet', 'no progress bar and no summary')
     .action(async (flags: SearchFlags) => {
@@ -100,15 +101,18 @@ export function registerSearchCommand(program: Command): void {
       const show = () =>
         progress.update(live.tasks, `${live.rolloutsPerSecond.toFixed(0)} rollouts/s | ${live.tokens} tokens | ${pairCount} pairs`);
       const inspector = progress.active ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
-      if (flags.threads > 1 && flags.backend !== 'sim') process.stderr.write('dits: --threads applies to the sim backend; over HTTP the requests already run concurrently in one thread\n');
-      const workers = flags.backend === 'sim' && flags.threads > 1 ? workerSearcher({ scenario, policy: policySpec(flags.policy, params), seed: flags.seed }, flags.threads) : undefined;
+      if (flags.threads !== 'auto' && flags.threads > 1 && flags.backend !== 'sim') process.stderr.write('dits: --threads applies to the sim backend; over HTTP the requests already run concurrently in one thread\n');
+      // auto looks ahead far enough to tell a search large enough for threads.
+      const { head, all: tasks } = await peekTasks(source.tasks, flags.threads === 'auto' && flags.backend === 'sim' ? AUTO_THREADS_MIN.search : 0);
+      const threads = flags.backend === 'sim' ? threadsFor(flags.threads, 'search', head.length) : 1;
+      const workers = threads > 1 ? workerSearcher({ scenario, policy: policySpec(flags.policy, params), seed: flags.seed }, threads) : undefined;
       // Ctrl-C: stop the threads; every finished task is in the checkpoint, and --resume goes on from there.
       const stop = new AbortController();
       const onInterrupt = () => stop.abort(new Error('interrupted'));
       process.once('SIGINT', onInterrupt);
       let summary;
       try {
-        summary = await runSearch(source.tasks, {
+        summary = await runSearch(tasks, {
           scenario,
           backend,
           prepare,
