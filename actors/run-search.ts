@@ -11,7 +11,7 @@ import type { InspectionEvent } from 'xstate';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
 import { prepareDialogue } from '../engine/dialogue.ts';
-import type { PreferencePair, SftExample } from '../engine/examples.ts';
+import type { PreferencePair } from '../engine/examples.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import { writeDatasets, type TrainerFormat } from '../engine/export/index.ts';
 import { JsonlWriter, RecordLogWriter, writeJsonAtomic } from '../engine/files.ts';
@@ -19,13 +19,13 @@ import { isModelRequestError, type ModelBackend } from '../engine/model.ts';
 import { estimateNormalizer, NORMALIZER_DIALOGUES } from '../engine/search/normalizer.ts';
 import { decodeTaskOutput, encodeTaskOutput, searchedTask, type FailedTask, type TaskOutput } from '../engine/search/task-output.ts';
 import { readRecordLog, RecordLogAppender } from '../engine/record-log.ts';
-import { PairSpill } from '../engine/search/pair-spill.ts';
+import { Spill } from '../engine/spill.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { isBudgetExhausted } from '../engine/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
 import { peekTasks } from '../engine/tasks.ts';
-import { defaultSftSelection, selectSftExamples, type SftCandidate } from '../engine/sft.ts';
+import { defaultSftSelection, selectedSftSource, type SftCandidate } from '../engine/sft.ts';
 import { searchTasks, type TaskFailure, type TaskSearchResult } from './pool.ts';
 
 export interface SearchRunOptions {
@@ -209,9 +209,14 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   const trees = new RecordLogWriter(join(opts.out, 'trees.msgpack'));
   const pairsFile = new JsonlWriter(join(opts.out, 'pairs.jsonl'));
   const failures = new JsonlWriter(join(opts.out, 'failures.jsonl'));
-  // Pairs wait on disk for the export: they are what grows with the task count.
-  const pairs = new PairSpill(join(opts.out, '.pairs.spill'));
-  const sftCandidates: SftCandidate[] = [];
+  // Pairs and SFT candidates wait on disk for the export: they are what grows with the task count.
+  const pairs = new Spill<PreferencePair>(join(opts.out, '.pairs.spill'));
+  const sftCandidates = new Spill<SftCandidate>(join(opts.out, '.sft.spill'));
+  const sftRewards: number[] = [];
+  const disposeSpills = () => {
+    pairs.dispose();
+    sftCandidates.dispose();
+  };
   const totals = { tasks: 0, failed: 0, rollouts: 0, nodes: 0, rootValue: 0 };
 
   const take = async (o: TaskOutput) => {
@@ -226,7 +231,10 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
       pairs.push(pair);
       await pairsFile.write(pairRecord(pair));
     }
-    if (o.candidate) sftCandidates.push(o.candidate);
+    if (o.candidate) {
+      sftCandidates.push(o.candidate);
+      sftRewards.push(o.candidate.reward);
+    }
     totals.tasks++;
     totals.rollouts += o.rollouts;
     totals.nodes += o.nodes;
@@ -251,7 +259,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   } catch (e) {
     if (!isBudgetExhausted(e)) {
       checkpoint.close();
-      pairs.dispose();
+      disposeSpills();
       throw e;
     }
     stoppedByBudget = true;
@@ -261,8 +269,8 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   await pairsFile.close();
   await failures.close();
 
-  const sft: SftExample[] = selectSftExamples(scenario, sftCandidates, defaultSftSelection(scenario));
-  const datasets = await writeDatasets(join(opts.out, 'datasets'), { pairs, sft, formats: opts.formats, seed }).finally(() => pairs.dispose());
+  const sft = selectedSftSource(scenario, sftCandidates, sftRewards, defaultSftSelection(scenario));
+  const datasets = await writeDatasets(join(opts.out, 'datasets'), { pairs, sft, formats: opts.formats, seed }).finally(disposeSpills);
   const summary: SearchRunSummary = {
     stoppedByBudget,
     tasks: totals.tasks,

@@ -11,6 +11,7 @@ import { LARGE, type Dialogue } from './dialogue.ts';
 import type { SftExample } from './examples.ts';
 import { tokenNormalizerMax, type RewardTerms } from './reward.ts';
 import type { DialogueScore, DialogueScorer } from './scoring.ts';
+import type { IndexedSource } from './spill.ts';
 
 export interface SampledDialogue {
   dialogue: Dialogue;
@@ -79,15 +80,35 @@ export function sftCandidate(scorer: DialogueScorer, t: TaskSamples): SftCandida
   return best && { taskId: t.task.id, systemPrompts: t.systemPrompts, dialogue: best.sample.dialogue, reward: best.reward.total };
 }
 
-/** §2.2 steps 3-4: rank the tasks' best samples, keep the slice, drop those under the threshold; ranked order. */
-export function selectSftExamples(scenario: Scenario, candidates: readonly SftCandidate[], selection: SftSelection): SftExample[] {
-  const ranked = candidates.map((c, order) => ({ c, order })).sort((a, b) => b.c.reward - a.c.reward || a.order - b.order);
+/** §2.2 steps 3-4 on the candidates' rewards: rank them, keep the slice, drop those under the threshold; the kept indices in ranked order. */
+export function rankSftCandidates(rewards: readonly number[], selection: SftSelection): number[] {
+  const ranked = rewards.map((reward, order) => ({ reward, order })).sort((a, b) => b.reward - a.reward || a.order - b.order);
   const from = Math.floor(ranked.length * selection.keep[0]);
   const to = Math.floor(ranked.length * selection.keep[1]);
   return ranked
     .slice(from, to)
-    .filter(({ c }) => c.reward >= selection.threshold)
-    .flatMap(({ c }) => agentViews(c.taskId, c.systemPrompts, scenario, c.dialogue, c.reward));
+    .filter((r) => r.reward >= selection.threshold)
+    .map((r) => r.order);
+}
+
+const viewsOf = (scenario: Scenario, c: SftCandidate) => agentViews(c.taskId, c.systemPrompts, scenario, c.dialogue, c.reward);
+
+/** §2.2 steps 3-4: rank the tasks' best samples, keep the slice, drop those under the threshold; ranked order. */
+export function selectSftExamples(scenario: Scenario, candidates: readonly SftCandidate[], selection: SftSelection): SftExample[] {
+  return rankSftCandidates(candidates.map((c) => c.reward), selection).flatMap((i) => viewsOf(scenario, candidates[i] as SftCandidate));
+}
+
+/**
+ * The same examples as selectSftExamples, read by index from candidates kept on disk: each
+ * candidate gives one view per agent, so example k is view k mod A of the (k div A)-th kept one.
+ */
+export function selectedSftSource(scenario: Scenario, candidates: IndexedSource<SftCandidate>, rewards: readonly number[], selection: SftSelection): IndexedSource<SftExample> {
+  const kept = rankSftCandidates(rewards, selection);
+  const views = scenario.agents.length;
+  return {
+    length: kept.length * views,
+    get: (k) => viewsOf(scenario, candidates.get(kept[Math.floor(k / views)] as number))[k % views] as SftExample,
+  };
 }
 
 /** §2.2 steps 2-4 over every task's samples. */

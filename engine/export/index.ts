@@ -23,6 +23,7 @@ import { ExportError, type Opener } from './views.ts';
 
 export { TRAINER_FORMATS, type TrainerFormat } from './format.ts';
 export { ExportError } from './views.ts';
+import type { IndexedSource } from '../spill.ts';
 
 /** Per-format choices; the opener is shared and given once in WriteDatasetsOptions. */
 export interface FormatOptions {
@@ -32,15 +33,9 @@ export interface FormatOptions {
   axolotl?: Omit<AxolotlOptions, 'opener'>;
 }
 
-/** Pairs read by index: an array, or a store that keeps them on disk (engine/search/pair-spill.ts). */
-export interface PairSource {
-  readonly length: number;
-  get(i: number): PreferencePair;
-}
-
 export interface WriteDatasetsOptions {
-  pairs: readonly PreferencePair[] | PairSource;
-  sft: readonly SftExample[];
+  pairs: readonly PreferencePair[] | IndexedSource<PreferencePair>;
+  sft: readonly SftExample[] | IndexedSource<SftExample>;
   /** Default: every format. */
   formats?: readonly TrainerFormat[];
   seed: number;
@@ -103,6 +98,10 @@ async function writeRows<T>(file: string, items: Iterable<T>, toRows: (item: T) 
   return count;
 }
 
+function getter<T>(items: readonly T[] | IndexedSource<T>): (i: number) => T {
+  return Array.isArray(items) ? (i) => items[i] as T : (i) => (items as IndexedSource<T>).get(i);
+}
+
 export async function writeDatasets(dir: string, opts: WriteDatasetsOptions): Promise<DatasetSummary> {
   const formats = opts.formats ?? TRAINER_FORMATS;
   const unknown = formats.filter((f) => !(TRAINER_FORMATS as readonly string[]).includes(f));
@@ -111,12 +110,13 @@ export async function writeDatasets(dir: string, opts: WriteDatasetsOptions): Pr
 
   const fractions = opts.testFraction ?? { dpo: 0.1, sft: 0.02 };
   const mode = opts.split ?? 'seeded';
-  const pairs = opts.pairs;
-  const getPair = Array.isArray(pairs) ? (i: number) => pairs[i] as PreferencePair : (i: number) => (pairs as PairSource).get(i);
-  // The split permutes positions (a shuffle depends on the length only), so pairs on disk are read one at a time.
-  const splits: { dpo: Split<number>; sft: Split<SftExample> } = {
-    dpo: splitTrainTest(Array.from({ length: pairs.length }, (_, i) => i), fractions.dpo, opts.seed, 'dpo', mode),
-    sft: splitTrainTest(opts.sft, fractions.sft, opts.seed, 'sft', mode),
+  const getPair = getter(opts.pairs);
+  const getSft = getter(opts.sft);
+  // The split permutes positions (a shuffle depends on the length only), so items on disk are read one at a time.
+  const positions = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const splits: { dpo: Split<number>; sft: Split<number> } = {
+    dpo: splitTrainTest(positions(opts.pairs.length), fractions.dpo, opts.seed, 'dpo', mode),
+    sft: splitTrainTest(positions(opts.sft.length), fractions.sft, opts.seed, 'sft', mode),
   };
 
   mkdirSync(dir, { recursive: true });
@@ -133,7 +133,7 @@ export async function writeDatasets(dir: string, opts: WriteDatasetsOptions): Pr
       }
       for (const side of ['train', 'test'] as const) {
         const rel = `${name}/${FILES.sft[side]}`;
-        files[rel] = await writeRows(join(staging, rel), splits.sft[side], (ex) => format.sftRows(ex), format, 'sft');
+        files[rel] = await writeRows(join(staging, rel), byIndex(splits.sft[side], getSft), (ex) => format.sftRows(ex), format, 'sft');
         written.push(rel);
       }
       for (const [file, content] of Object.entries({ 'README.md': format.readme(), ...format.extraFiles() })) {

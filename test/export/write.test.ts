@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PreferencePair, SftExample } from '../../engine/examples.ts';
 import { exportFormat, ExportError, TRAINER_FORMATS, writeDatasets, type WriteDatasetsOptions } from '../../engine/export/index.ts';
-import { PairSpill } from '../../engine/search/pair-spill.ts';
+import { Spill } from '../../engine/spill.ts';
 import { folderFiles } from '../cli/helpers.ts';
 import { splitTrainTest } from '../../engine/export/split.ts';
 
@@ -59,12 +59,12 @@ function makeSft(i: number): SftExample {
   };
 }
 
-const input = (over: Partial<WriteDatasetsOptions> = {}): WriteDatasetsOptions & { pairs: PreferencePair[] } => ({
+const input = (over: Partial<WriteDatasetsOptions> = {}): WriteDatasetsOptions & { pairs: PreferencePair[]; sft: SftExample[] } => ({
   pairs: Array.from({ length: 20 }, (_, i) => makePair(i)),
   sft: Array.from({ length: 50 }, (_, i) => makeSft(i)),
   seed: 11,
   ...over,
-}) as WriteDatasetsOptions & { pairs: PreferencePair[] };
+}) as WriteDatasetsOptions & { pairs: PreferencePair[]; sft: SftExample[] };
 
 const readJsonl = (file: string): unknown[] =>
   readFileSync(file, 'utf8')
@@ -178,17 +178,22 @@ describe('writeDatasets', () => {
   });
 });
 
-describe('pairs kept on disk', () => {
-  it('an export from a PairSpill is byte-identical to one from the same pairs in memory', async () => {
+describe('pairs and SFT examples kept on disk', () => {
+  it('an export from spills is byte-identical to one from the same pairs and examples in memory', async () => {
     const a = tempDir();
     const b = tempDir();
     const opts = input();
     await writeDatasets(a, opts);
-    const spill = new PairSpill(join(tempDir(), 'pairs.spill'));
-    for (const p of opts.pairs) spill.push(p);
-    expect(spill.get(7)).toEqual(opts.pairs[7]);
-    await writeDatasets(b, { ...opts, pairs: spill });
-    spill.dispose();
+    const pairs = new Spill<PreferencePair>(join(tempDir(), 'pairs.spill'));
+    for (const p of opts.pairs) pairs.push(p);
+    const sft = new Spill<SftExample>(join(tempDir(), 'sft.spill'));
+    for (const e of opts.sft) sft.push(e);
+    expect(pairs.get(7)).toEqual(opts.pairs[7]);
+    expect(sft.get(49)).toEqual(opts.sft[49]);
+    expect(() => sft.get(50)).toThrow(RangeError);
+    await writeDatasets(b, { ...opts, pairs, sft });
+    pairs.dispose();
+    sft.dispose();
     expect(folderFiles(b)).toEqual(folderFiles(a));
   });
 });

@@ -1,9 +1,14 @@
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Spill } from '../../engine/spill.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Task } from '../../scenarios/task.ts';
 import type { Dialogue } from '../../engine/dialogue.ts';
 import { DialogueScorer } from '../../engine/scoring.ts';
-import { agentViews, buildSftExamples, defaultSftSelection, type TaskSamples } from '../../engine/sft.ts';
+import { agentViews, buildSftExamples, defaultSftSelection, selectedSftSource, selectSftExamples, type SftCandidate, type TaskSamples } from '../../engine/sft.ts';
 
 const gsm8k = resolveScenario('gsm8k').scenario;
 // Every utterance scores CE 1, so ppl_score = λ2 = 0.9 and rewards differ only by correctness and tokens.
@@ -67,5 +72,31 @@ describe('SFT data (§2.2)', () => {
     expect(alice?.trained).toEqual([false, true, false]);
     expect(bob?.messages[0]).toEqual({ role: 'system', content: 'SYS-B' });
     expect(bob?.trained).toEqual([false, false, true]);
+  });
+});
+
+describe('SFT candidates kept on disk', () => {
+  const candidate = (i: number, reward: number): SftCandidate => ({ taskId: `t${i}`, systemPrompts: [`SYS-A ${i}`, `SYS-B ${i}`], dialogue: dialogue(String(i), 20 + i), reward });
+
+  it('give the examples selectSftExamples gives from them in memory, in the same order', () => {
+    fc.assert(
+      fc.property(
+        // Few distinct rewards, so ties (broken by task order) are common.
+        fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 40 }),
+        fc.constantFrom<[number, number]>([0, 0.7], [0.1, 0.8], [0, 1]),
+        fc.integer({ min: -3, max: 3 }),
+        (rewards, keep, threshold) => {
+          const candidates = rewards.map((r, i) => candidate(i, r / 2));
+          const spill = new Spill<SftCandidate>(join(mkdtempSync(join(tmpdir(), 'dits-sft-')), 'sft.spill'));
+          for (const c of candidates) spill.push(c);
+          const selection = { keep, threshold: threshold / 2 };
+          const source = selectedSftSource(gsm8k, spill, candidates.map((c) => c.reward), selection);
+          const read = Array.from({ length: source.length }, (_, k) => source.get(k));
+          spill.dispose();
+          expect(read).toEqual(selectSftExamples(gsm8k, candidates, selection));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

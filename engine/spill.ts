@@ -1,17 +1,22 @@
 /**
- * Preference pairs kept on disk while a search runs, read back by index for the dataset export:
- * the pairs (with their long prompts) are what grows with the task count, and holding them in
- * memory would bound a search by RAM. One msgpack record per pair in a scratch file, and two
- * numbers per pair in memory.
+ * Records kept on disk while a search runs, read back by index for the dataset export: the
+ * preference pairs and SFT candidates (with their long prompts) are what grows with the task
+ * count, and holding them in memory would bound a search by RAM. One msgpack record per item in
+ * a scratch file, and two numbers per item in memory.
  */
 import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Packr } from 'msgpackr';
-import type { PreferencePair } from '../examples.ts';
 
 const packr = new Packr({ useRecords: true });
 
-export class PairSpill {
+/** Items read by index: a spill, or a view over one. */
+export interface IndexedSource<T> {
+  readonly length: number;
+  get(i: number): T;
+}
+
+export class Spill<T> implements IndexedSource<T> {
   private readonly fd: number;
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
@@ -23,8 +28,8 @@ export class PairSpill {
     this.fd = openSync(file, 'w+');
   }
 
-  push(pair: PreferencePair): void {
-    const bytes = packr.pack(pair);
+  push(item: T): void {
+    const bytes = packr.pack(item);
     if (this.length === this.offsets.length) {
       const offsets = new Float64Array(this.length * 2);
       offsets.set(this.offsets);
@@ -40,11 +45,11 @@ export class PairSpill {
     this.length++;
   }
 
-  get(i: number): PreferencePair {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`pair ${i} of ${this.length}`);
+  get(i: number): T {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`record ${i} of ${this.length}`);
     const buf = Buffer.allocUnsafe(this.lengths[i] as number);
     readSync(this.fd, buf, 0, buf.length, this.offsets[i] as number);
-    return packr.unpack(buf) as PreferencePair;
+    return packr.unpack(buf) as T;
   }
 
   /** Closes and deletes the scratch file. */
