@@ -16,6 +16,8 @@ export interface SearchTasksOptions extends Omit<SearchInput, 'task' | 'setup'> 
   concurrency: number;
   /** The task's dialogue setup; callers use `prepareDialogue(scenario, task, seed)`. */
   setupFor: (task: Task) => DialogueSetup;
+  /** The task's own backend and probe, in place of the shared ones (to count what each task spends). */
+  perTask?: (task: Task) => Pick<SearchInput, 'backend' | 'probe'>;
   /** Called with each batch of tasks before any of them starts (the simulated model indexes them here). */
   prepare?: (tasks: readonly Task[]) => void;
   /** Tasks read and prepared at a time (default: max(32, concurrency)). */
@@ -62,7 +64,7 @@ async function* prepared(tasks: AsyncIterable<Task> | Iterable<Task>, size: numb
 }
 
 export async function searchTasks(tasks: AsyncIterable<Task> | Iterable<Task>, opts: SearchTasksOptions): Promise<PoolSummary> {
-  const { concurrency, setupFor, onResult, onFailure, isTaskFailure, signal, inspect, prepare, batchSize, ...shared } = opts;
+  const { concurrency, setupFor, perTask, onResult, onFailure, isTaskFailure, signal, inspect, prepare, batchSize, ...shared } = opts;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
   if (signal?.aborted) throw abortError(signal);
   // One controller stops every coordinator, on the caller's abort or on the first failure.
@@ -124,7 +126,7 @@ export async function searchTasks(tasks: AsyncIterable<Task> | Iterable<Task>, o
       if (next.done) return;
       const { seq, task } = next.value;
       await inWindow(seq);
-      const input: SearchInput = { ...shared, task, setup: setupFor(task) };
+      const input: SearchInput = { ...shared, ...perTask?.(task), task, setup: setupFor(task) };
       finished.set(seq, await searchOrFail(input, inspect ? { signal: stop.signal, inspect } : { signal: stop.signal }));
       await emit();
     }

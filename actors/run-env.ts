@@ -109,7 +109,7 @@ export async function taskPool(config: RunConfig, source: RunTaskSource): Promis
 export async function createRunEnv(out: string, manifest: RunManifest, session: RunSession = { cache: true }): Promise<RunEnv> {
   const { config } = manifest;
   const pool = await taskPool(config, manifest.tasks);
-  const common = { out, config, tasks: allocateTasks(pool, config), meters: restoreMeters(readProgress(out)) };
+  const common = { out, config, tasks: allocateTasks(pool, config), meters: restoreMeters(readProgress(out)), ...(session.log ? { log: session.log } : {}) };
   const backend = manifest.backend ?? { kind: 'sim' };
   if (backend.kind === 'sim') {
     const world = createSimWorld(config.scenario, pool);

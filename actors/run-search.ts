@@ -22,7 +22,7 @@ import { readRecordLog, RecordLogAppender } from '../engine/record-log.ts';
 import { Spill } from '../engine/spill.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
-import { isBudgetExhausted } from '../engine/budget.ts';
+import { isBudgetExhausted, Meter, metered, type MeterReading } from '../engine/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
 import { peekTasks } from '../engine/tasks.ts';
 import { defaultSftSelection, selectedSftSource, type SftCandidate } from '../engine/sft.ts';
@@ -58,8 +58,14 @@ export interface SearchRunOptions {
   log?: (line: string) => void;
   /** XState inspection of every coordinator (actors/progress.ts); only for a live display. */
   inspect?: (event: InspectionEvent) => void;
-  /** Influence probe during the search, for policies that ask for it (the dits policy). */
-  probe?: (pairs: PreferenceExample[]) => Promise<number>;
+  /** Influence probe during the search, for policies that ask for it (the dits policy); it charges `meter` with its validation dialogues. */
+  probe?: (pairs: PreferenceExample[], meter: Meter) => Promise<number>;
+  /**
+   * A run's meters, charged with what each task spent when its output is taken - a task replayed
+   * from the checkpoint too - and with the normalizer's dialogues, so a resumed search ends with
+   * the readings of an unbroken one. `backend` and `probe` charge no meter of the run themselves then.
+   */
+  meters?: SearchMeters;
 }
 
 export interface SearchRunSummary {
@@ -91,6 +97,11 @@ function pairRecord(p: PreferencePair) {
   };
 }
 
+export interface SearchMeters {
+  q: Meter;
+  influence: Meter;
+}
+
 /** Where a search keeps its finished tasks until it completes: `dits search --resume` continues from it. */
 export const CHECKPOINT = 'search.ckpt';
 
@@ -104,10 +115,16 @@ export interface SearcherContext {
   signal?: AbortSignal;
 }
 
-/** The search in this thread: the coordinator pool of actors/pool.ts. */
+/** The search in this thread: the coordinator pool of actors/pool.ts. Each task samples and probes through meters of its own, whose readings go with its output. */
 export function inThreadSearcher(opts: SearchRunOptions, scorer: DialogueScorer, prepared: Set<Task>): TaskSearcher {
-  const { scenario, backend, policy, seed } = opts;
+  const { scenario, backend, policy, seed, probe } = opts;
   return async (tasks, ctx) => {
+    const meters = new Map<Task, SearchMeters>();
+    const spent = (task: Task) => {
+      const m = meters.get(task) as SearchMeters;
+      meters.delete(task);
+      return { q: m.q.reading(), influence: m.influence.reading() };
+    };
     await searchTasks(tasks, {
       scenario,
       backend,
@@ -117,23 +134,29 @@ export function inThreadSearcher(opts: SearchRunOptions, scorer: DialogueScorer,
       normalizer: ctx.normalizer,
       concurrency: opts.concurrency,
       setupFor: (task: Task) => prepareDialogue(scenario, task, seed),
+      perTask: (task: Task) => {
+        const m = { q: new Meter(), influence: new Meter() };
+        meters.set(task, m);
+        return { backend: metered(backend, m.q), ...(probe ? { probe: (pairs: PreferenceExample[]) => probe(pairs, m.influence) } : {}) };
+      },
       // The first tasks were prepared for the normalizer already.
       prepare: (batch) => opts.prepare(batch.filter((t) => !prepared.has(t))),
-      onResult: async (r: TaskSearchResult) => ctx.onOutput(await searchedTask(r, { scenario, scorer, seed })),
-      onFailure: (f: TaskFailure) => ctx.onOutput({ kind: 'failed', taskId: f.task.id, error: f.error.message }),
+      onResult: async (r: TaskSearchResult) => ctx.onOutput({ ...(await searchedTask(r, { scenario, scorer, seed })), spent: spent(r.task) }),
+      onFailure: (f: TaskFailure) => ctx.onOutput({ kind: 'failed', taskId: f.task.id, error: f.error.message, spent: spent(f.task) }),
       isTaskFailure: isModelRequestError,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(opts.inspect ? { inspect: opts.inspect } : {}),
-      ...(opts.probe ? { probe: opts.probe } : {}),
     });
   };
 }
 
 interface CheckpointHeader {
   format: 'dits-search-checkpoint';
-  version: 1;
+  version: 2;
   fingerprint: string;
   normalizer: number;
+  /** What the normalizer's dialogues spent (a resumed run's Q meter is charged with it again). */
+  normalizerSpent: MeterReading;
 }
 
 const headerPackr = new Packr();
@@ -167,8 +190,10 @@ function openCheckpoint(opts: SearchRunOptions): { header: CheckpointHeader | un
     );
   }
   if (log.records.length === 0) return { header: undefined, outputs: [], goodBytes: 0 };
+  opts.log?.(`${file}: continuing after the ${log.records.length - 1} tasks it holds`);
   const header = headerPackr.unpack(log.records[0] as Uint8Array) as CheckpointHeader;
-  if (header.format !== 'dits-search-checkpoint' || header.version !== 1) throw new InputError(`${file}: not a dits search checkpoint`);
+  if (header.format !== 'dits-search-checkpoint') throw new InputError(`${file}: not a dits search checkpoint`);
+  if (header.version !== 2) throw new InputError(`${file} was written by another version of dits: delete it and search again, or choose another --out`);
   if (header.fingerprint !== fingerprint(opts)) {
     throw new InputError(`${file} was written by a search with other settings (scenario, policy, seed, tasks or formats): give the same flags as the interrupted search, or choose another --out`);
   }
@@ -186,9 +211,11 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   const resumed = openCheckpoint(opts);
   let source = tasks;
   let normalizer: number;
+  const normalizerMeter = new Meter();
   const prepared = new Set<Task>();
   if (resumed.header) {
     normalizer = resumed.header.normalizer;
+    normalizerMeter.charge(resumed.header.normalizerSpent);
     source = skip(tasks, resumed.outputs.length);
   } else {
     const { head, all } = await peekTasks(tasks, NORMALIZER_DIALOGUES);
@@ -197,14 +224,18 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     for (const t of head) prepared.add(t);
     source = all;
     try {
-      normalizer = opts.normalizer ?? (await estimateNormalizer(scenario, backend, head, seed));
+      normalizer = opts.normalizer ?? (await estimateNormalizer(scenario, metered(backend, normalizerMeter), head, seed));
     } catch (e) {
       if (isBudgetExhausted(e)) throw new InputError(`the Q budget ran out while sampling the ${NORMALIZER_DIALOGUES} dialogues of the token normalizer: raise --budget-tokens`);
       throw e;
     }
   }
+  opts.meters?.q.charge(normalizerMeter.reading());
   const checkpoint = new RecordLogAppender(join(opts.out, CHECKPOINT), resumed.goodBytes);
-  if (!resumed.header) checkpoint.append(headerPackr.pack({ format: 'dits-search-checkpoint', version: 1, fingerprint: fingerprint(opts), normalizer } satisfies CheckpointHeader));
+  if (!resumed.header) {
+    const header: CheckpointHeader = { format: 'dits-search-checkpoint', version: 2, fingerprint: fingerprint(opts), normalizer, normalizerSpent: normalizerMeter.reading() };
+    checkpoint.append(headerPackr.pack(header));
+  }
 
   const trees = new RecordLogWriter(join(opts.out, 'trees.msgpack'));
   const pairsFile = new JsonlWriter(join(opts.out, 'pairs.jsonl'));
@@ -220,6 +251,10 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   const totals = { tasks: 0, failed: 0, rollouts: 0, nodes: 0, rootValue: 0 };
 
   const take = async (o: TaskOutput) => {
+    if (opts.meters) {
+      opts.meters.q.charge(o.spent.q);
+      opts.meters.influence.charge(o.spent.influence);
+    }
     if (o.kind === 'failed') {
       totals.failed++;
       await failures.write({ task_id: o.taskId, error: o.error });

@@ -5,7 +5,7 @@
  * DPO from the SFT model, evaluation. A stage reads everything it needs from files, so a resumed
  * run continues exactly where an unbroken one would be.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { RunSizes } from '../engine/run-sizes.ts';
@@ -84,7 +84,7 @@ export function allocateTasks(pool: readonly Task[], c: RunConfig): RunTasks {
 export interface RunWorkers {
   /** Threads for a stage of `items` search tasks or probes; 1 keeps the stage in the main thread. */
   threads(work: 'search' | 'probes', items: number): number;
-  search(spec: WorkerSearchSpec, threads: number, meters: { q: Meter; influence: Meter }): { searcher: TaskSearcher; close(): Promise<void> };
+  search(spec: WorkerSearchSpec, threads: number): { searcher: TaskSearcher; close(): Promise<void> };
   probes(spec: WorkerProbeSpec, threads: number, meter: Meter): { probe(pairs: readonly PreferenceExample[]): Promise<number>; close(): Promise<void> };
 }
 
@@ -103,6 +103,8 @@ export interface RunEnv {
   meters: Record<MeterName, Meter>;
   /** Frees what the run holds (a server's connections and loaded adapters). */
   close(): Promise<void>;
+  /** Notices for the user (a search stage continued from its checkpoint). */
+  log?: (line: string) => void;
 }
 
 export const iterDir = (env: RunEnv, t: number) => join(env.out, `iter-${t}`);
@@ -186,37 +188,41 @@ function probeStepOptions(env: RunEnv): ProbeStepOptions {
 /**
  * F_g during the search, for the dits policy: one probe step from the SFT model (the search's
  * model; no warm state exists yet at this stage) and the greedy validation metric, charged to
- * the influence meter.
+ * `meter` (runSearch charges the influence meter with it).
  */
-function searchProbe(env: RunEnv, sftModel: unknown): (pairs: PreferenceExample[]) => Promise<number> {
+function searchProbe(env: RunEnv, sftModel: unknown): (pairs: PreferenceExample[], meter: Meter) => Promise<number> {
   const { scenario, seed } = env.config;
   const trainer = env.models.trainer;
-  return async (pairs) => {
+  return async (pairs, meter) => {
     const stepped = await trainer.probeStep(sftModel, sftModel, pairs, probeStepOptions(env));
     try {
-      return await validationMetric(metered(trainer.backendFor(stepped), env.meters.influence), { scenario, tasks: env.tasks.validation, seed });
+      return await validationMetric(metered(trainer.backendFor(stepped), meter), { scenario, tasks: env.tasks.validation, seed });
     } finally {
       await trainer.release?.(stepped);
     }
   };
 }
 
-/** §3.4 step 2: the search with the SFT model; pairs with their Q. */
+/**
+ * §3.4 step 2: the search with the SFT model; pairs with their Q. Every finished task is in the
+ * search's checkpoint with what it spent, so a run stopped mid-stage goes on from there. Under a
+ * budget the stage starts afresh instead: a call holds its worst case against the meter while in
+ * flight, which a checkpoint of finished tasks cannot restore.
+ */
 async function search(env: RunEnv, t: number): Promise<void> {
-  const { scenario, seed } = env.config;
+  const { scenario, seed, budget } = env.config;
   const sftModel = saved(env, t, 'sft');
   const dits = env.config.searchPolicy === 'dits';
+  const out = join(iterDir(env, t), 'search');
   async function* tasks() {
     yield* env.tasks.search(t);
   }
-  // A stage starts afresh after an interruption (its meters were restored to the stage's start),
-  // so a checkpoint an interrupted session left is not continued.
-  rmSync(join(iterDir(env, t), 'search', CHECKPOINT), { force: true });
+  if (budget) rmSync(join(out, CHECKPOINT), { force: true });
   // Workers search with exact copies of the model and its task index, and probe as searchProbe
   // does; a budget's reservations need the main thread.
   const threads = env.workers?.threads('search', env.config.searchTasks) ?? 1;
   const workers =
-    env.sim && env.workers && threads > 1 && !env.config.budget
+    env.sim && env.workers && threads > 1 && !budget
       ? env.workers.search(
           {
             scenario,
@@ -224,27 +230,27 @@ async function search(env: RunEnv, t: number): Promise<void> {
             seed: seed + t,
             model: serializeParams(sftModel as SimParams),
             worldTasks: [...env.sim.tasks],
-            ...(dits
-              ? { probe: { step: probeStepOptions(env), validation: { tasks: [...env.tasks.validation], seed } } }
-              : {}),
+            ...(dits ? { probe: { step: probeStepOptions(env), validation: { tasks: [...env.tasks.validation], seed } } } : {}),
           },
           threads,
-          { q: env.meters.q, influence: env.meters.influence },
         )
       : undefined;
   try {
     await runSearch(tasks(), {
       scenario,
-      backend: backend(env, sftModel, 'q', t),
+      // Without a budget the search charges the meters itself, task by task (SearchRunOptions.meters).
+      backend: budget ? backend(env, sftModel, 'q', t) : env.models.trainer.backendFor(sftModel),
+      ...(budget ? {} : { meters: { q: env.meters.q, influence: env.meters.influence }, resume: existsSync(join(out, CHECKPOINT)) }),
       initial: initialModel(env),
       prepare: () => {},
       policy: dits ? ditsPolicy({ groupSize: env.config.groupSize }) : optimaPolicy(),
       ...(dits ? { probe: searchProbe(env, sftModel) } : {}),
       seed: seed + t,
-      out: join(iterDir(env, t), 'search'),
+      out,
       concurrency: 8,
       formats: [],
       ...(workers ? { searcher: workers.searcher } : {}),
+      ...(env.log ? { log: env.log } : {}),
     });
   } finally {
     await workers?.close();

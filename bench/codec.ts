@@ -113,7 +113,8 @@ try {
     signal: enough.signal,
     onResult: async (r: TaskSearchResult) => {
       searched++;
-      if (outputs.length < OUTPUTS) outputs.push(await searchedTask(r, { scenario, scorer, seed: SEED }));
+      const zero = { calls: 0, tokens: 0, scoringCalls: 0 };
+      if (outputs.length < OUTPUTS) outputs.push({ ...(await searchedTask(r, { scenario, scorer, seed: SEED })), spent: { q: zero, influence: zero } });
       if (big.size < NODES) {
         const offset = big.size - 1;
         graft(big, r.tree);

@@ -4,7 +4,6 @@
  * in any order and are handed over in task order, so the run's files do not depend on the
  * thread count. Stopping (the signal) cancels the tasks in flight and ends the threads.
  */
-import type { Meter } from '../engine/budget.ts';
 import { decodeTaskOutput, type TaskOutput } from '../engine/search/task-output.ts';
 import type { Task } from '../scenarios/task.ts';
 import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
@@ -19,8 +18,8 @@ export interface WorkerSearcher {
   close(): Promise<void>;
 }
 
-/** A searcher on `threads` worker threads; `meters`, when given, are charged with what the workers spent. */
-export function workerSearcher(spec: WorkerSearchSpec, threads: number, meters?: { q: Meter; influence: Meter }): WorkerSearcher {
+/** A searcher on `threads` worker threads; each output carries what its task spent (runSearch charges a run's meters with it). */
+export function workerSearcher(spec: WorkerSearchSpec, threads: number): WorkerSearcher {
   // Tasks go without an AbortSignal: Piscina runs an abortable task alone on its worker, so
   // with one the next task only left the main thread after the last result came in, and a
   // worker idled for that round trip after every task (about a sixth of its time). With
@@ -57,12 +56,7 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number, meters?:
     const hand = async () => {
       for (let d = done.get(next); d !== undefined; d = done.get(next)) {
         done.delete(next++);
-        const o = d.output;
-        if (o.kind === 'searched' && o.spent && meters) {
-          meters.q.charge(o.spent.q);
-          meters.influence.charge(o.spent.influence);
-        }
-        await ctx.onOutput(o, d.bytes);
+        await ctx.onOutput(d.output, d.bytes);
       }
     };
     // One waiter at most (this loop); it checks before it sleeps, so no wake-up is missed.

@@ -28,17 +28,21 @@ export interface SearchedTask {
   rollouts: number;
   nodes: number;
   rootValue: number;
-  /**
-   * What the task's search spent, when a worker searched it (the main thread charges its meters
-   * with it): rollouts on the Q meter, in-search influence probes on the influence meter.
-   */
-  spent?: { q: MeterReading; influence: MeterReading };
+  /** What the task's search spent: rollouts on the Q meter, in-search influence probes on the influence meter (a run charges its meters with it). */
+  spent: TaskSpending;
+}
+
+export interface TaskSpending {
+  q: MeterReading;
+  influence: MeterReading;
 }
 
 export interface FailedTask {
   kind: 'failed';
   taskId: string;
   error: string;
+  /** What the task spent before it failed. */
+  spent: TaskSpending;
 }
 
 export type TaskOutput = SearchedTask | FailedTask;
@@ -51,7 +55,7 @@ export interface FinishedSearch {
   rollouts: ScoredRollout[][];
 }
 
-export async function searchedTask(r: FinishedSearch, ctx: { scenario: Scenario; scorer: DialogueScorer; seed: number }): Promise<SearchedTask> {
+export async function searchedTask(r: FinishedSearch, ctx: { scenario: Scenario; scorer: DialogueScorer; seed: number }): Promise<Omit<SearchedTask, 'spent'>> {
   const { scenario, scorer, seed } = ctx;
   const agentNames = scenario.agents.map((a) => a.name);
   const setup = prepareDialogue(scenario, r.task, seed);

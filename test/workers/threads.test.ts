@@ -144,8 +144,33 @@ describe('checkpoints', () => {
     expect(stopped.stderr).toContain(`dits run --resume ${out}`);
     const resumed = await ditsAsync(['run', '--resume', out, '--threads', '2']).done;
     expect(resumed.status, resumed.stderr).toBe(0);
+    // The search stage went on from its checkpoint rather than from scratch.
+    expect(resumed.stderr).toMatch(/search\.ckpt: continuing after the [1-9]\d* tasks it holds/);
     expect(folderFiles(out)).toEqual(folderFiles(unbroken));
   }, 120_000);
+
+  it('a run killed with kill -9 in its search stage continues the stage from its checkpoint, at any thread count, and ends as an unbroken run', async () => {
+    const sizes = ['--iterations', '1', '--sft-tasks', '8', '--sft-samples', '2', '--search-tasks', '300', '--validation', '4', '--test-tasks', '8', '--quiet'];
+    const unbroken = join(dir, 'run-whole');
+    expect(dits(['run', '--out', unbroken, ...sizes, '--threads', '1']).status).toBe(0);
+    const expected = folderFiles(unbroken);
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 120 }), fc.constantFrom('1', '2'), fc.constantFrom('1', '2'), async (tasksBeforeKill, threads, resumeThreads) => {
+        const out = join(dir, `run-killed-${run++}`);
+        const running = ditsAsync(['run', '--out', out, ...sizes, '--threads', threads]);
+        const ckpt = join(out, 'iter-0', 'search', 'search.ckpt');
+        await until(() => existsSync(ckpt) && statSync(ckpt).size > tasksBeforeKill * 2000, 60_000, 'the search stage under way');
+        running.kill('SIGKILL');
+        await running.done;
+        const resumed = await ditsAsync(['run', '--resume', out, '--threads', resumeThreads]).done;
+        expect(resumed.status, resumed.stderr).toBe(0);
+        expect(resumed.stderr).toMatch(/search\.ckpt: continuing after the \d+ tasks it holds/);
+        expect(folderFiles(out)).toEqual(expected);
+      }),
+      { numRuns: 3, seed: 11 },
+    );
+  }, 300_000);
 
   it('refuses to overwrite an unfinished search without --resume, and a checkpoint of other settings', async () => {
     const out = join(dir, 'guarded');
