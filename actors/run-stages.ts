@@ -329,7 +329,8 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     step: probeStepOptions(env),
     validation,
     sequential: env.config.budget !== undefined,
-    ...(env.probeConcurrency !== undefined ? { concurrency: env.probeConcurrency } : {}),
+    // Worker threads get a few probes each at a time, not every group at once (back-pressure).
+    ...(workers ? { concurrency: threads * 8 } : env.probeConcurrency !== undefined ? { concurrency: env.probeConcurrency } : {}),
     ...(workers ? { probeWith: (p: readonly PreferenceExample[]) => workers.probe(p) } : {}),
   }).finally(() => workers?.close());
   writeJsonAtomic(join(iterDir(env, t), 'influence.json'), run);
