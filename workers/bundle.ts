@@ -2,7 +2,8 @@
  * Worker threads run their entry module as one JavaScript file, bundled with esbuild when a
  * pool starts. Run as TypeScript, every worker registered tsx and loaded each module through
  * tsx's hook thread - half a second of CPU per worker, and one more thread each; the bundle
- * takes about 40 ms to build, once per pool, and a worker loads it like any JavaScript file.
+ * takes about a tenth of a second to build, once per pool, and a worker loads it like any
+ * JavaScript file.
  *
  * The bundle may sit anywhere: packages stay external but are imported by their absolute file
  * URLs, and every module's `import.meta.url` is its own source file's, so paths built from it
@@ -49,15 +50,19 @@ const ownFileUrls: Plugin = {
   },
 };
 
-/** Where bundles are kept: the project's node_modules/.cache, or a private temp folder when that is read-only. */
+let cache: string | undefined;
+
+/** Where bundles are kept: the project's node_modules/.cache, or a private temp folder (one per process) when that is read-only. */
 function cacheDir(): string {
+  if (cache) return cache;
   const preferred = join(ROOT, 'node_modules', '.cache', 'dits', 'workers');
   try {
     mkdirSync(preferred, { recursive: true });
-    return preferred;
+    cache = preferred;
   } catch {
-    return mkdtempSync(join(tmpdir(), 'dits-workers-'));
+    cache = mkdtempSync(join(tmpdir(), 'dits-workers-'));
   }
+  return cache;
 }
 
 /** The path of `entry` bundled from the current sources. */
