@@ -15,8 +15,8 @@ export type ThreadsChoice = number | 'auto';
 /** Work that can go to worker threads: search tasks, or influence probes (one per group). */
 export type ThreadedWork = 'search' | 'probes';
 
-/** The smallest stage `auto` starts threads for: on two cores, threads win from about 1,200 search tasks (bench/threads.ts). */
-export const AUTO_THREADS_MIN: Record<ThreadedWork, number> = { search: 2000, probes: 2000 };
+/** The smallest stage `auto` starts threads for: on two cores, threads break even at 1,200 to 2,000 search tasks, depending on the day (bench/threads.ts). */
+export const AUTO_THREADS_MIN: Record<ThreadedWork, number> = { search: 3000, probes: 3000 };
 
 export const THREADS_HELP =
   `worker threads (sim backend): auto = the core count (${availableParallelism()} here) for stages of at least ` +
