@@ -208,6 +208,7 @@ console.log(
     `${ceiling.toFixed(2)}x the throughput of one. A lone --threads 1 run already keeps ${(med(full[1], 'cpuS') / alone).toFixed(2)} cores busy ` +
     `(V8's GC and compiler threads beside the main thread), so this is about the best any 2-thread run can do on this machine.`,
 );
+console.log(`  two threads reach ${((100 * searchOnly) / ceiling).toFixed(0)}% of that ceiling on the search alone, ${((100 * endToEnd) / ceiling).toFixed(0)}% end to end.`);
 
 if (identity) {
   const ok = identity.differing.length === 0;
