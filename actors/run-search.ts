@@ -190,13 +190,13 @@ function openCheckpoint(opts: SearchRunOptions): { header: CheckpointHeader | un
     );
   }
   if (log.records.length === 0) return { header: undefined, outputs: [], goodBytes: 0 };
-  opts.log?.(`${file}: continuing after the ${log.records.length - 1} tasks it holds`);
   const header = headerPackr.unpack(log.records[0] as Uint8Array) as CheckpointHeader;
   if (header.format !== 'dits-search-checkpoint') throw new InputError(`${file}: not a dits search checkpoint`);
   if (header.version !== 2) throw new InputError(`${file} was written by another version of dits: delete it and search again, or choose another --out`);
   if (header.fingerprint !== fingerprint(opts)) {
     throw new InputError(`${file} was written by a search with other settings (scenario, policy, seed, tasks or formats): give the same flags as the interrupted search, or choose another --out`);
   }
+  opts.log?.(`${file}: continuing after the ${log.records.length - 1} tasks it holds`);
   return { header, outputs: log.records.slice(1), goodBytes: log.goodBytes };
 }
 

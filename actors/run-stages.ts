@@ -14,7 +14,7 @@ import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.t
 import type { SftExample } from '../engine/examples.ts';
 import { JsonlWriter, writeJsonAtomic } from '../engine/files.ts';
 import { probeGroups, type ProbeGroup } from '../engine/influence/groups.ts';
-import { runProbes, type ProbeRun } from '../engine/influence/probe.ts';
+import { probeMetric, runProbes, type ProbeRun } from '../engine/influence/probe.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
 import { spearman } from '../engine/influence/correlation.ts';
 import { selectPairs, type SelectionMode } from '../engine/influence/selection.ts';
@@ -23,7 +23,6 @@ import type { ModelBackend } from '../engine/model.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { optimaPolicy } from '../engine/search/policies/optima.ts';
 import { ditsPolicy } from '../engine/search/policies/dits.ts';
-import { validationMetric } from '../engine/influence/probe.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
 import { serializeParams, type SimParams } from '../engine/sim/params.ts';
 import type { RunModels } from '../engine/models.ts';
@@ -192,15 +191,8 @@ function probeStepOptions(env: RunEnv): ProbeStepOptions {
  */
 function searchProbe(env: RunEnv, sftModel: unknown): (pairs: PreferenceExample[], meter: Meter) => Promise<number> {
   const { scenario, seed } = env.config;
-  const trainer = env.models.trainer;
-  return async (pairs, meter) => {
-    const stepped = await trainer.probeStep(sftModel, sftModel, pairs, probeStepOptions(env));
-    try {
-      return await validationMetric(metered(trainer.backendFor(stepped), meter), { scenario, tasks: env.tasks.validation, seed });
-    } finally {
-      await trainer.release?.(stepped);
-    }
-  };
+  const validation = { scenario, tasks: env.tasks.validation, seed };
+  return (pairs, meter) => probeMetric(env.models.trainer, { from: sftModel, ref: sftModel }, pairs, { step: probeStepOptions(env), validation, meter });
 }
 
 /**

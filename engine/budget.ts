@@ -26,7 +26,7 @@ export class Meter {
     return { calls: this.calls, tokens: this.tokens, scoringCalls: this.scoringCalls };
   }
 
-  /** Adds what was spent elsewhere (a worker thread) to this meter. */
+  /** Adds what was spent elsewhere (a worker thread, or a session whose checkpoint is replayed). */
   charge(spent: MeterReading): void {
     this.calls += spent.calls;
     this.tokens += spent.tokens;

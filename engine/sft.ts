@@ -54,16 +54,24 @@ export function bestSample(scorer: DialogueScorer, samples: readonly SampledDial
 
 /** One example per agent: its own system prompt, every utterance, its own turns trained. */
 export function agentViews(taskId: string, systemPrompts: readonly string[], scenario: Scenario, dialogue: Dialogue, reward: number): SftExample[] {
-  return scenario.agents.map((agent, i) => ({
-    taskId,
-    agent: agent.name,
+  return candidateViews({ taskId, systemPrompts, dialogue, reward }, scenario);
+}
+
+const candidateViews = (c: SftCandidate, scenario: Scenario) => scenario.agents.map((_, i) => agentView(c, scenario, i));
+
+/** Agent `i`'s example of a candidate. */
+function agentView(c: SftCandidate, scenario: Scenario, i: number): SftExample {
+  const agent = (scenario.agents[i] as { name: string }).name;
+  return {
+    taskId: c.taskId,
+    agent,
     messages: [
-      { role: 'system' as const, content: systemPrompts[i] as string },
-      ...dialogue.utterances.map((u) => ({ role: 'assistant' as const, content: u.text })),
+      { role: 'system' as const, content: c.systemPrompts[i] as string },
+      ...c.dialogue.utterances.map((u) => ({ role: 'assistant' as const, content: u.text })),
     ],
-    trained: [false, ...dialogue.utterances.map((u) => u.speaker === agent.name)],
-    reward,
-  }));
+    trained: [false, ...c.dialogue.utterances.map((u) => u.speaker === agent)],
+    reward: c.reward,
+  };
 }
 
 /** A task's best sample, ready for ranking. */
@@ -91,11 +99,9 @@ export function rankSftCandidates(rewards: readonly number[], selection: SftSele
     .map((r) => r.order);
 }
 
-const viewsOf = (scenario: Scenario, c: SftCandidate) => agentViews(c.taskId, c.systemPrompts, scenario, c.dialogue, c.reward);
-
 /** §2.2 steps 3-4: rank the tasks' best samples, keep the slice, drop those under the threshold; ranked order. */
 export function selectSftExamples(scenario: Scenario, candidates: readonly SftCandidate[], selection: SftSelection): SftExample[] {
-  return rankSftCandidates(candidates.map((c) => c.reward), selection).flatMap((i) => viewsOf(scenario, candidates[i] as SftCandidate));
+  return rankSftCandidates(candidates.map((c) => c.reward), selection).flatMap((i) => candidateViews(candidates[i] as SftCandidate, scenario));
 }
 
 /**
@@ -107,7 +113,7 @@ export function selectedSftSource(scenario: Scenario, candidates: IndexedSource<
   const views = scenario.agents.length;
   return {
     length: kept.length * views,
-    get: (k) => viewsOf(scenario, candidates.get(kept[Math.floor(k / views)] as number))[k % views] as SftExample,
+    get: (k) => agentView(candidates.get(kept[Math.floor(k / views)] as number), scenario, k % views),
   };
 }
 

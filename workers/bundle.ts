@@ -65,8 +65,19 @@ function cacheDir(): string {
   return cache;
 }
 
-/** The path of `entry` bundled from the current sources. */
-export async function workerBundle(entry: WorkerEntry): Promise<string> {
+const built = new Map<WorkerEntry, Promise<string>>();
+
+/** The path of `entry` bundled from the current sources; built once per process (a run starts a pool per stage). */
+export function workerBundle(entry: WorkerEntry): Promise<string> {
+  let file = built.get(entry);
+  if (!file) {
+    file = bundle(entry);
+    built.set(entry, file);
+  }
+  return file;
+}
+
+async function bundle(entry: WorkerEntry): Promise<string> {
   const result = await build({
     entryPoints: [join(ROOT, 'workers', `${entry}.ts`)],
     bundle: true,

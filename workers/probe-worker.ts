@@ -5,10 +5,9 @@
  * gives the same F_g in any thread.
  */
 import { workerData } from 'node:worker_threads';
-import { Meter, metered, type MeterReading } from '../engine/budget.ts';
-import { validationMetric } from '../engine/influence/probe.ts';
+import { Meter, type MeterReading } from '../engine/budget.ts';
+import { probeMetric } from '../engine/influence/probe.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
-import { SimBackend } from '../engine/sim/backend.ts';
 import { parseParams } from '../engine/sim/params.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
@@ -19,6 +18,7 @@ const world = createSimWorld(spec.scenario, spec.worldTasks);
 const trainer = new SimTrainer(world);
 const warm = parseParams(spec.warm);
 const ref = parseParams(spec.ref);
+const validation = { scenario: spec.scenario, tasks: spec.validation.tasks, seed: spec.validation.seed };
 
 export interface ProbeOutcome {
   metric: number;
@@ -26,8 +26,7 @@ export interface ProbeOutcome {
 }
 
 export default async function probe(pairs: PreferenceExample[]): Promise<ProbeOutcome> {
-  const stepped = await trainer.probeStep(warm, ref, pairs, spec.step);
   const meter = new Meter();
-  const metric = await validationMetric(metered(new SimBackend(world, stepped), meter), { scenario: spec.scenario, tasks: spec.validation.tasks, seed: spec.validation.seed });
+  const metric = await probeMetric(trainer, { from: warm, ref }, pairs, { step: spec.step, validation, meter });
   return { metric, spent: meter.reading() };
 }

@@ -16,7 +16,7 @@ import { SimBackend } from '../engine/sim/backend.ts';
 import { defaultParams, parseParams } from '../engine/sim/params.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
-import { validationMetric } from '../engine/influence/probe.ts';
+import { probeMetric } from '../engine/influence/probe.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import type { Task } from '../scenarios/task.ts';
 import { searchTask } from '../actors/search.ts';
@@ -29,6 +29,7 @@ const known = new Set<number>();
 const params = spec.model ? parseParams(spec.model) : defaultParams();
 const model = new SimBackend(world, params);
 const scorer = new DialogueScorer(spec.scenario, new SimBackend(world));
+const trainer = new SimTrainer(world);
 let policy: Promise<SearchPolicy> | undefined;
 
 export interface SearchJob {
@@ -59,11 +60,8 @@ async function loadSpecPolicy(): Promise<SearchPolicy> {
 
 /** F_g of a group during the search (§3.2), charged to `meter`: as the run's main thread probes, from the search's model. */
 function searchProbe(probe: NonNullable<WorkerSearchSpec['probe']>, meter: Meter): (pairs: PreferenceExample[]) => Promise<number> {
-  const trainer = new SimTrainer(world);
-  return async (pairs) => {
-    const stepped = await trainer.probeStep(params, params, pairs, probe.step);
-    return validationMetric(metered(trainer.backendFor(stepped), meter), { scenario: spec.scenario, tasks: probe.validation.tasks, seed: probe.validation.seed });
-  };
+  const validation = { scenario: spec.scenario, tasks: probe.validation.tasks, seed: probe.validation.seed };
+  return (pairs) => probeMetric(trainer, { from: params, ref: params }, pairs, { step: probe.step, validation, meter });
 }
 
 export default async function search(job: SearchJob): Promise<unknown> {

@@ -10,7 +10,7 @@ import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../dialogue.ts';
 import type { ModelBackend } from '../model.ts';
-import { isBudgetExhausted } from '../budget.ts';
+import { isBudgetExhausted, metered, type Meter } from '../budget.ts';
 import type { PreferenceExample, ProbeStepOptions, Trainer } from '../trainer.ts';
 import type { ProbeGroup } from './groups.ts';
 import { minMaxNormalize, pairInfluence } from './normalize.ts';
@@ -86,15 +86,30 @@ export interface ProbeOptions<H> {
   probeWith?: (pairs: readonly PreferenceExample[]) => Promise<number>;
 }
 
-/** One probe: the group's step from the warm state, then the validation metric. */
-export async function probeGroup<H>(opts: ProbeOptions<H>, group: ProbeGroup): Promise<number> {
-  const batch = group.members.map((i) => opts.pairs[i] as PreferenceExample);
-  const stepped = await opts.trainer.probeStep(opts.warm, opts.ref, batch, opts.step);
+/**
+ * F_g of `pairs` (§3.2 steps 3-4): one probe step from `from` (DPO reference `ref`), then the
+ * validation metric of the stepped model, its dialogues charged to `meter` when given. Every
+ * probe - the probes stage's, and the dits policy's during the search, in any thread - is this.
+ */
+export async function probeMetric<H>(
+  trainer: Pick<Trainer<H>, 'probeStep' | 'backendFor' | 'release'>,
+  states: { from: H; ref: H },
+  pairs: readonly PreferenceExample[],
+  o: { step: ProbeStepOptions; validation: ValidationSet; meter?: Meter },
+): Promise<number> {
+  const stepped = await trainer.probeStep(states.from, states.ref, pairs, o.step);
   try {
-    return await validationMetric(opts.trainer.backendFor(stepped), opts.validation);
+    const backend = trainer.backendFor(stepped);
+    return await validationMetric(o.meter ? metered(backend, o.meter) : backend, o.validation);
   } finally {
-    await opts.trainer.release?.(stepped);
+    await trainer.release?.(stepped);
   }
+}
+
+/** One probe: the group's step from the warm state, then the validation metric. */
+export function probeGroup<H>(opts: ProbeOptions<H>, group: ProbeGroup): Promise<number> {
+  const batch = group.members.map((i) => opts.pairs[i] as PreferenceExample);
+  return probeMetric(opts.trainer, { from: opts.warm, ref: opts.ref }, batch, { step: opts.step, validation: opts.validation });
 }
 
 /**
