@@ -72,7 +72,17 @@ export interface RunSession {
 }
 
 /** The training settings of every run, in the simulated model's units (docs/simulated-model.md). */
-export const DEFAULT_TRAINING: RunConfig['training'] = { sftLr: 1, sftEpochs: 100, warmSteps: 10, dpoLr: 0.05, batchSize: 8, probeLr: 0.2, probeOptimizer: 'adamw' };
+export const DEFAULT_TRAINING: RunConfig['training'] = {
+  sftLr: 1,
+  sftEpochs: 30,
+  warmShare: 400 / 12_000,
+  warmBatch: 8,
+  dpoLr: 0.015,
+  dpoEpochs: 4,
+  batchSize: 64,
+  probeLr: 0.2,
+  probeOptimizer: 'adamw',
+};
 
 export const MANIFEST = 'manifest.json';
 /** Written when the last stage has finished: its presence marks a complete run. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { assign, createActor, fromPromise, setup, toPromise } from 'xstate';
 import { writeJsonAtomic } from '../engine/files.ts';
 import { Meter, METERS, type MeterName, type MeterReading } from '../engine/budget.ts';
-import { iterDir, meterReadings, STAGE_FUNCTIONS, STAGES, type EvalResult, type RunEnv, type Stage } from './run-stages.ts';
+import { candidatePool, iterDir, meterReadings, STAGE_FUNCTIONS, STAGES, type EvalResult, type RunEnv, type Stage } from './run-stages.ts';
 
 export interface StageMark {
   iteration: number;
@@ -134,7 +134,8 @@ export function iterationReport(env: RunEnv, t: number, meters: Record<MeterName
   return {
     iteration: t,
     eval: JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as EvalResult,
-    pairsCandidate: lines('search/pairs.jsonl'),
+    // The train side of the 90/10 split: what selection chose from.
+    pairsCandidate: candidatePool(env, t).length,
     pairsKept: lines('selected.jsonl'),
     meters,
   };

@@ -13,6 +13,8 @@ import type { Task } from '../scenarios/task.ts';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.ts';
 import type { SftExample } from '../engine/examples.ts';
 import { JsonlWriter, writeJsonAtomic } from '../engine/files.ts';
+import { splitTrainTest } from '../engine/export/split.ts';
+import { DPO_TEST_FRACTION } from '../engine/export/index.ts';
 import { probeGroups, type ProbeGroup } from '../engine/influence/groups.ts';
 import { probeMetric, runProbes, type ProbeRun } from '../engine/influence/probe.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
@@ -28,7 +30,7 @@ import { serializeParams, type SimParams } from '../engine/sim/params.ts';
 import type { RunModels } from '../engine/models.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
 import type { SimWorld } from '../engine/sim/world.ts';
-import type { PreferenceExample, ProbeStepOptions, SftTarget, Trainer } from '../engine/trainer.ts';
+import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftTarget, Trainer } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
@@ -54,8 +56,36 @@ export interface RunConfig extends RunSizes {
    */
   budget?: { tokens: number; influenceShare: number };
   /** Learning rates and steps in the simulated model's units (docs/simulated-model.md). */
-  training: { sftLr: number; sftEpochs: number; warmSteps: number; dpoLr: number; batchSize: number; probeLr: number; probeOptimizer: 'adamw' | 'sgd' };
+  training: TrainingConfig;
 }
+
+/**
+ * How each model of an iteration is trained (§3.2, §3.4), rates in the simulated model's units:
+ * - SFT: `sftEpochs` full-batch steps at `sftLr`, from the base;
+ * - the warm start: DPO on `warmShare` of the candidate pool (the reference's checkpoint-50 sees
+ *   400 pairs of a pool of about 12,000) in batches of `warmBatch` at the probes' rate
+ *   (`probeLr`), cosine with warm-up 0.01;
+ * - each probe: one `probeOptimizer` step at `probeLr`;
+ * - the final DPO: `dpoEpochs` passes over the selected pairs in batches of `batchSize` (the
+ *   reference's effective 64) at a peak of `dpoLr`, cosine with warm-up 0.1.
+ */
+export interface TrainingConfig {
+  sftLr: number;
+  sftEpochs: number;
+  warmShare: number;
+  warmBatch: number;
+  dpoLr: number;
+  dpoEpochs: number;
+  batchSize: number;
+  probeLr: number;
+  probeOptimizer: 'adamw' | 'sgd';
+}
+
+/** Optimizer steps of a DPO over `pairs` pairs: `epochs` passes in batches of `batch`. */
+export const dpoSteps = (pairs: number, batch: number, epochs: number) => epochs * Math.ceil(pairs / batch);
+
+/** §2.2: SFT data is sampled at T = 0.3 at iteration 0 (from the base, with the format-prompt pool) and 0.7 later. */
+export const sftTemperature = (t: number) => (t === 0 ? 0.3 : 0.7);
 
 export interface RunTasks {
   validation: Task[];
@@ -143,7 +173,7 @@ function backend(env: RunEnv, handle: unknown, meter: MeterName, t: number): Mod
 /** The initial model, unmetered: it scores readability (§2.1). */
 const initialModel = (env: RunEnv) => env.models.trainer.backendFor(env.models.base);
 
-/** §2.2: N samples per task with the previous model at T = 0.7, the best per task, ranked and filtered. */
+/** §2.2: N samples per task with the previous model (T = 0.3 at iteration 0, else 0.7), the best per task, ranked and filtered. */
 async function sftData(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed, sftSamples } = env.config;
   const model = backend(env, previousModel(env, t), 'sft', t);
@@ -153,7 +183,7 @@ async function sftData(env: RunEnv, t: number): Promise<void> {
     const setup = prepareDialogue(scenario, task, seed);
     const samples = await Promise.all(
       Array.from({ length: sftSamples }, async (_, k) => {
-        const dialogue = await runDialogue(setup, model, { seedKey: [seed, task.id, 'sft', t, k], temperature: 0.7, mode: 'generate' });
+        const dialogue = await runDialogue(setup, model, { seedKey: [seed, task.id, 'sft', t, k], temperature: sftTemperature(t), mode: 'generate' });
         return { dialogue, scored: await scorer.score(task, dialogue) };
       }),
     );
@@ -258,20 +288,32 @@ export interface PairLine {
   chosen_value: number;
 }
 
-function candidatePool(env: RunEnv, t: number): PairLine[] {
-  return readJsonl(join(iterDir(env, t), 'search', 'pairs.jsonl')) as PairLine[];
+/**
+ * The pairs warm start, probes and selection work on: the train side of the search's pairs split
+ * 90/10 (§2.3, §3.4 step 2) as the DPO dataset export splits them (the same seeded permutation),
+ * in the search's order. The test side is held out from training, as in the reference.
+ */
+export function candidatePool(env: RunEnv, t: number): PairLine[] {
+  const pairs = readJsonl(join(iterDir(env, t), 'search', 'pairs.jsonl')) as PairLine[];
+  const train = new Set(splitTrainTest(pairs.map((_, i) => i), DPO_TEST_FRACTION, env.config.seed + t, 'dpo').train);
+  return pairs.filter((_, i) => train.has(i));
 }
 
 const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
 
-/** §3.2 step 1: a short DPO warm-up on the whole pool from the SFT model. */
+/** §3.2 step 1: a short DPO warm-up on a share of the pool from the SFT model. */
 async function warm(env: RunEnv, t: number): Promise<void> {
   const sftModel = saved(env, t, 'sft');
-  const { warmSteps, dpoLr, batchSize } = env.config.training;
-  const warmModel = await env.models.trainer.dpo(sftModel, candidatePool(env, t).map(asExample), {
-    steps: warmSteps,
-    batchSize,
-    lr: dpoLr,
+  const { warmShare, warmBatch, probeLr } = env.config.training;
+  const pool = candidatePool(env, t);
+  const warmModel = await env.models.trainer.dpo(sftModel, pool.map(asExample), {
+    // The schedule's first step has rate 0 (Hugging Face's warm-up starts at 0): one more step
+    // keeps a pool whose share is a single batch from leaving the warm start equal to SFT.
+    steps: 1 + Math.max(1, Math.round((warmShare * pool.length) / warmBatch)),
+    batchSize: warmBatch,
+    lr: probeLr,
+    scheduler: 'cosine',
+    warmupRatio: 0.01,
     beta: env.config.scenario.reward.dpoBeta,
     seed: env.config.seed + t,
   });
@@ -358,10 +400,12 @@ export const FIRST_ORDER_FILE = 'first-order.json';
 /** §3.3: H = Ĩ + γQ, the top α. */
 async function select(env: RunEnv, t: number): Promise<void> {
   const pool = candidatePool(env, t);
-  const influence = (JSON.parse(readFileSync(join(iterDir(env, t), 'influence.json'), 'utf8')) as { pairInfluence: (number | null)[] }).pairInfluence;
+  const run = JSON.parse(readFileSync(join(iterDir(env, t), 'influence.json'), 'utf8')) as { pairInfluence: (number | null)[]; groups: { id: number; members: number[] }[] };
+  const influence = run.pairInfluence;
+  const groupOf = new Map(run.groups.flatMap((g) => g.members.map((i) => [i, g.id] as const)));
   const { mode, alpha, gamma } = env.config.selection;
   const kept = selectPairs(
-    pool.map((p, i) => ({ q: p.chosen_value, influence: influence[i] ?? Number.NaN })),
+    pool.map((p, i) => ({ q: p.chosen_value, influence: influence[i] ?? Number.NaN, ...(groupOf.has(i) ? { group: groupOf.get(i) as number } : {}) })),
     { mode, alpha, gamma, seed: env.config.seed + t },
   );
   const w = new JsonlWriter(join(iterDir(env, t), 'selected.jsonl'));
@@ -373,15 +417,14 @@ async function select(env: RunEnv, t: number): Promise<void> {
 async function dpo(env: RunEnv, t: number): Promise<void> {
   const selected = readJsonl(join(iterDir(env, t), 'selected.jsonl')) as PairLine[];
   const sftModel = saved(env, t, 'sft');
-  const { dpoLr, batchSize } = env.config.training;
-  const model = await env.models.trainer.dpo(sftModel, selected.map(asExample), {
-    steps: Math.ceil(selected.length / batchSize),
-    batchSize,
-    lr: dpoLr,
-    beta: env.config.scenario.reward.dpoBeta,
-    seed: env.config.seed + t,
-  });
+  const model = await env.models.trainer.dpo(sftModel, selected.map(asExample), finalDpoOptions(env.config, selected.length, env.config.seed + t));
   keep(env, t, 'model', model);
+}
+
+/** §3.4 step 6's recipe for `pairs` pairs, batches ordered by `seed`. */
+export function finalDpoOptions(config: RunConfig, pairs: number, seed: number): DpoOptions {
+  const { dpoLr, batchSize, dpoEpochs } = config.training;
+  return { steps: dpoSteps(pairs, batchSize, dpoEpochs), batchSize, lr: dpoLr, scheduler: 'cosine', warmupRatio: 0.1, beta: config.scenario.reward.dpoBeta, seed };
 }
 
 export interface EvalResult {

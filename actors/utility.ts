@@ -29,7 +29,7 @@ import { loadSimParams } from '../engine/sim/models.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
-import { FIRST_ORDER_FILE, iterDir, type RunEnv, type PairLine } from './run-stages.ts';
+import { candidatePool, finalDpoOptions, FIRST_ORDER_FILE, iterDir, type RunEnv, type PairLine } from './run-stages.ts';
 
 export const DEFAULT_UTILITY_SAMPLE = 8;
 export const DEFAULT_UTILITY_REPEATS = 5;
@@ -130,14 +130,7 @@ async function testMetric(env: RunEnv, params: SimParams): Promise<number> {
 
 /** The run's final DPO (actors/run-stages.ts `dpo`) on `pairs`, from the SFT model. */
 function finalDpo(env: RunEnv, sftModel: SimParams, pairs: readonly PreferenceExample[], seed: number): Promise<SimParams> {
-  const { dpoLr, batchSize } = env.config.training;
-  return simOf(env).trainer.dpo(sftModel, pairs, {
-    steps: Math.ceil(pairs.length / batchSize),
-    batchSize,
-    lr: dpoLr,
-    beta: env.config.scenario.reward.dpoBeta,
-    seed,
-  });
+  return simOf(env).trainer.dpo(sftModel, pairs, finalDpoOptions(env.config, pairs.length, seed));
 }
 
 /** The DPO seeds of the repeats: the run's own (run seed + t), then keyed ones. */
@@ -156,7 +149,7 @@ export function sampleGroups(ids: readonly number[], size: number, seed: number,
 export async function analyzeUtility(env: RunEnv, opts: UtilityOptions): Promise<UtilityReport> {
   const t = opts.iteration;
   const dir = iterDir(env, t);
-  const pool = readJsonl(join(dir, 'search', 'pairs.jsonl')) as PairLine[];
+  const pool = candidatePool(env, t);
   const influence = JSON.parse(readFileSync(join(dir, 'influence.json'), 'utf8')) as InfluenceFile;
   const sim = simOf(env);
   const sftModel = loadSimParams(join(dir, 'sft'));

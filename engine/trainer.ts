@@ -26,12 +26,20 @@ export interface SftOptions {
   epochs: number;
 }
 
+/** How a multi-step DPO's learning rate moves (engine/sim/schedule.ts computes it as Hugging Face does). */
+export type Scheduler = 'cosine' | 'constant';
+
 export interface DpoOptions {
   /** Optimizer steps (the warm start: the reference's checkpoint-50). */
   steps: number;
   /** Pairs per step (the reference: batch 1 x gradient accumulation 8). */
   batchSize: number;
+  /** Peak learning rate. */
   lr: number;
+  /** How the rate moves over the steps (§3.4: cosine with warm-up 0.1). */
+  scheduler: Scheduler;
+  /** Share of the steps spent warming up (HF's warmup_ratio: ⌈ratio · steps⌉ steps). */
+  warmupRatio: number;
   beta: number;
   /** Orders the pool into batches. */
   seed: number;

@@ -14,7 +14,16 @@ import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTa
 
 const settings = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sft'), lr: z.number(), epochs: z.number().int().positive() }),
-  z.object({ kind: z.literal('dpo'), steps: z.number().int().nonnegative(), batchSize: z.number().int().positive(), lr: z.number(), beta: z.number(), seed: z.number().int() }),
+  z.object({
+    kind: z.literal('dpo'),
+    steps: z.number().int().nonnegative(),
+    batchSize: z.number().int().positive(),
+    lr: z.number(),
+    scheduler: z.enum(['cosine', 'constant']),
+    warmupRatio: z.number().min(0).max(1),
+    beta: z.number(),
+    seed: z.number().int(),
+  }),
   z.object({ kind: z.literal('probe'), optimizer: z.enum(['adamw', 'sgd']), lr: z.number(), beta: z.number() }),
 ]);
 
@@ -60,7 +69,16 @@ export const preferenceRow = (p: PreferenceExample): PreferenceRow => ({
 });
 
 export const sftSettings = (o: SftOptions): TrainingSettings => ({ kind: 'sft', lr: o.lr, epochs: o.epochs });
-export const dpoSettings = (o: DpoOptions): TrainingSettings => ({ kind: 'dpo', steps: o.steps, batchSize: o.batchSize, lr: o.lr, beta: o.beta, seed: o.seed });
+export const dpoSettings = (o: DpoOptions): TrainingSettings => ({
+  kind: 'dpo',
+  steps: o.steps,
+  batchSize: o.batchSize,
+  lr: o.lr,
+  scheduler: o.scheduler,
+  warmupRatio: o.warmupRatio,
+  beta: o.beta,
+  seed: o.seed,
+});
 export const probeSettings = (o: ProbeStepOptions): TrainingSettings => ({ kind: 'probe', optimizer: o.optimizer, lr: o.lr, beta: o.beta });
 
 /** Rows as the text of `data.jsonl`. */

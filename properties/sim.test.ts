@@ -13,7 +13,7 @@ import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate
 import { logLikelihoodSync } from '../engine/sim/likelihood.ts';
 import { M, MOVE_COUNT, SKILL_COUNT, SKILL_MOVES } from '../engine/sim/moves.ts';
 import { baseAccuracy, contents, SKILL_CAP, skilledAccuracy } from '../engine/sim/outcomes.ts';
-import { defaultParams, type SimParams } from '../engine/sim/params.ts';
+import { defaultParams, WORDING_COUNT, type SimParams } from '../engine/sim/params.ts';
 import { moveProbabilities, policyInput, softmaxMoves } from '../engine/sim/policy.ts';
 import { sampleSync } from '../engine/sim/sample.ts';
 import { agentPrompts } from '../test/sim/helpers.ts';
@@ -27,13 +27,14 @@ const setups = (['gsm8k', 'hotpotqa'] as const).map((name) => {
   return { scenario, tasks, world: createSimWorld(scenario, tasks) };
 });
 
-/** Random move weights and random answer skills (well past SKILL_CAP, where tanh saturates). */
+/** Random move weights, answer skills (well past SKILL_CAP, where tanh saturates) and wording. */
 const paramsArb: fc.Arbitrary<SimParams> = fc
   .record({
     w: fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: FEATURE_COUNT * MOVE_COUNT, maxLength: FEATURE_COUNT * MOVE_COUNT }),
     s: fc.array(fc.oneof(fc.constant(0), fc.double({ min: -8, max: 8, noNaN: true })), { minLength: SKILL_COUNT, maxLength: SKILL_COUNT }),
+    z: fc.array(fc.oneof(fc.constant(0), fc.double({ min: -4, max: 4, noNaN: true })), { minLength: WORDING_COUNT, maxLength: WORDING_COUNT }),
   })
-  .map(({ w, s }) => ({ ...defaultParams(), weights: Float64Array.from(w), skills: Float64Array.from(s) }));
+  .map(({ w, s, z }) => ({ ...defaultParams(), weights: Float64Array.from(w), skills: Float64Array.from(s), wording: Float64Array.from(z) }));
 
 const temperatureArb = fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 10, noNaN: true }));
 

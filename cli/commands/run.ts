@@ -39,6 +39,9 @@ interface RunFlags extends RunSizeFlags, BackendFlags {
   budgetTokens?: number;
   influenceShare: number;
   probeLr?: number;
+  dpoLr?: number;
+  dpoEpochs?: number;
+  dpoBatch?: number;
   probeOptimizer: 'adamw' | 'sgd';
   alpha: number;
   gamma: number;
@@ -95,7 +98,14 @@ function configFrom(flags: RunFlags): RunConfig {
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
     searchPolicy: flags.policy,
     ...(flags.budgetTokens !== undefined ? { budget: { tokens: flags.budgetTokens, influenceShare: flags.influenceShare } } : {}),
-    training: { ...DEFAULT_TRAINING, probeOptimizer: flags.probeOptimizer, ...(flags.probeLr !== undefined ? { probeLr: flags.probeLr } : {}) },
+    training: {
+      ...DEFAULT_TRAINING,
+      probeOptimizer: flags.probeOptimizer,
+      ...(flags.probeLr !== undefined ? { probeLr: flags.probeLr } : {}),
+      ...(flags.dpoLr !== undefined ? { dpoLr: flags.dpoLr } : {}),
+      ...(flags.dpoEpochs !== undefined ? { dpoEpochs: flags.dpoEpochs } : {}),
+      ...(flags.dpoBatch !== undefined ? { batchSize: flags.dpoBatch } : {}),
+    },
   };
 }
 
@@ -130,6 +140,9 @@ export function registerRunCommand(program: Command): void {
       return v;
     }, 'adamw')
     .option('--probe-lr <lr>', `learning rate of the probe step, in the simulated model's units (default ${DEFAULT_TRAINING.probeLr})`, floatOption(1e-9, 100))
+    .option('--dpo-lr <lr>', `peak learning rate of the final DPO (cosine, warm-up 0.1), in the simulated model's units (default ${DEFAULT_TRAINING.dpoLr})`, floatOption(1e-9, 100))
+    .option('--dpo-epochs <n>', `passes of the final DPO over the selected pairs (default ${DEFAULT_TRAINING.dpoEpochs})`, intOption(1, 1000))
+    .option('--dpo-batch <n>', `pairs per step of the final DPO (default ${DEFAULT_TRAINING.batchSize}, the reference's effective batch)`, intOption(1, 100_000))
     .option('--budget-tokens <n>', 'per iteration, the tokens Q estimation (search) and influence estimation (probes) may spend together; each stops cleanly at its share', intOption(1))
     .option('--influence-share <f>', 'the share of --budget-tokens for influence; the rest is for the search', floatOption(0, 1), 0.5)
     .option('--selection <mode>', `pair selection: ${SELECTION_MODES.join(', ')}`, selectionMode, 'mix')

@@ -18,6 +18,10 @@ import { FILES, TRAINER_FORMATS, type DatasetKind, type ExportFormat, type Train
 import { llamaFactoryFormat, type LlamaFactoryOptions } from './llama-factory.ts';
 import { openrlhfFormat } from './openrlhf.ts';
 import { splitTrainTest, type Split, type SplitMode } from './split.ts';
+
+/** The held-out shares of the exported datasets: DPO 90/10 (§2.3), SFT 98/2 (§2.2). */
+export const DPO_TEST_FRACTION = 0.1;
+export const SFT_TEST_FRACTION = 0.02;
 import { trlFormat, type TrlOptions } from './trl.ts';
 import { ExportError, type Opener } from './views.ts';
 
@@ -39,7 +43,7 @@ export interface WriteDatasetsOptions {
   /** Default: every format. */
   formats?: readonly TrainerFormat[];
   seed: number;
-  /** Default { dpo: 0.1, sft: 0.02 } (§2.2, §2.3). */
+  /** Default { dpo: DPO_TEST_FRACTION, sft: SFT_TEST_FRACTION } (§2.2, §2.3). */
   testFraction?: { dpo: number; sft: number };
   /** Default `seeded`; `file-order` is Optima's first-90%/last-10% split. */
   split?: SplitMode;
@@ -108,7 +112,7 @@ export async function writeDatasets(dir: string, opts: WriteDatasetsOptions): Pr
   if (unknown.length > 0) throw new ExportError(`unknown trainer format(s) ${unknown.join(', ')} (known: ${TRAINER_FORMATS.join(', ')})`);
   if (new Set(formats).size !== formats.length) throw new ExportError(`a trainer format is listed twice: ${formats.join(', ')}`);
 
-  const fractions = opts.testFraction ?? { dpo: 0.1, sft: 0.02 };
+  const fractions = opts.testFraction ?? { dpo: DPO_TEST_FRACTION, sft: SFT_TEST_FRACTION };
   const mode = opts.split ?? 'seeded';
   const getPair = getter(opts.pairs);
   const getSft = getter(opts.sft);

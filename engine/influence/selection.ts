@@ -25,6 +25,8 @@ export interface Scored {
   q: number;
   /** Normalised influence Ĩ of the pair's group (NaN when unprobed: ranks last). */
   influence: number;
+  /** The pair's probe group (absent: its own index), so that tied groups are kept whole. */
+  group?: number;
 }
 
 /** How many pairs a selection keeps. */
@@ -41,7 +43,12 @@ export function selectionScore(mode: Exclude<SelectionMode, 'full' | 'random'>, 
   return i + gamma * p.q;
 }
 
-/** Indices of the kept pairs, in their original order. Ties keep the earlier pair. */
+/**
+ * Indices of the kept pairs, in their original order. Ties keep the earlier group, then the
+ * earlier pair: every pair of a group has the group's influence, so when many groups tie (a
+ * validation metric that takes few values) the kept set is made of whole top groups, as the
+ * reference's ranking of groups keeps them, not of the earliest pairs of every tied group.
+ */
 export function selectPairs(pairs: readonly Scored[], opts: SelectionOptions): number[] {
   const k = keepCount(pairs.length, opts.mode, opts.alpha);
   const all = pairs.map((_, i) => i);
@@ -52,7 +59,8 @@ export function selectPairs(pairs: readonly Scored[], opts: SelectionOptions): n
   } else {
     const mode = opts.mode;
     const score = pairs.map((p) => selectionScore(mode, p, opts.gamma));
-    chosen = all.sort((a, b) => (score[b] as number) - (score[a] as number) || a - b).slice(0, k);
+    const group = (i: number) => pairs[i]?.group ?? i;
+    chosen = all.sort((a, b) => (score[b] as number) - (score[a] as number) || group(a) - group(b) || a - b).slice(0, k);
   }
   return chosen.sort((a, b) => a - b);
 }

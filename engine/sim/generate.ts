@@ -80,8 +80,8 @@ export function generateArithmeticTasks(seed: number, n: number): Task[] {
       cur = step.value;
     }
     sentences.push(`How many ${item} does ${who} have now?`);
-    // Difficulty grows with the step count; the jitter keeps tasks of one length apart.
-    const difficulty = Math.min(1, 0.1 + 0.22 * (steps - 1) + 0.1 * rng.next());
+    // Difficulty grows with the step count; a per-task share of its own keeps it continuous.
+    const difficulty = Math.min(0.95, 0.05 + 0.2 * (steps - 1) + 0.25 * rng.next());
     tasks.push({
       id: `gen-arith-${i}`,
       dataset: 'gen-arith',
@@ -107,39 +107,6 @@ const NOUN = [
   'Compass', 'Mirror', 'Valley', 'Station', 'Canal', 'Tower', 'Island', 'Engine', 'Letter', 'Summit',
 ];
 
-/** A two-hop relation: work -> person (hop 1), person -> place (hop 2). */
-interface Relation {
-  question: (work: string) => string;
-  hop1: (work: string, person: string, year: number) => string;
-  hop2: (person: string, place: string) => string;
-  places: readonly string[];
-  work: (rng: Rng) => string;
-}
-
-const RELATIONS: readonly Relation[] = [
-  {
-    question: (w) => `Which city was the director of ${w} born in?`,
-    hop1: (w, p, y) => `${w} is a ${y} drama film directed by ${p}.`,
-    hop2: (p, c) => `${p} is a film director who was born in ${c}.`,
-    places: CITIES,
-    work: (rng) => `The ${rng.pick(ADJ)} ${rng.pick(NOUN)}`,
-  },
-  {
-    question: (w) => `Which country is the author of ${w} from?`,
-    hop1: (w, p, y) => `${w} is a novel written by ${p} and published in ${y}.`,
-    hop2: (p, c) => `${p} is a writer from ${c}.`,
-    places: COUNTRIES,
-    work: (rng) => `${rng.pick(NOUN)} of the ${rng.pick(ADJ)} Sea`,
-  },
-  {
-    question: (w) => `In which city was the founder of ${w} born?`,
-    hop1: (w, p, y) => `${w} is a company founded in ${y} by ${p}.`,
-    hop2: (p, c) => `${p}, an engineer and entrepreneur, was born in ${c}.`,
-    places: CITIES,
-    work: (rng) => `${rng.pick(ADJ)} ${rng.pick(NOUN)} Systems`,
-  },
-];
-
 function person(rng: Rng, avoid: ReadonlySet<string>): string {
   for (;;) {
     const p = `${rng.pick(FIRST)} ${rng.pick(LAST)}`;
@@ -154,48 +121,117 @@ function place(rng: Rng, places: readonly string[], avoid: ReadonlySet<string>):
   }
 }
 
+/** How the first hop reads (work -> person) and how the last hop reads (person -> place). */
+interface Relation {
+  /** "the director of W": the first hop of the question. */
+  role: (work: string) => string;
+  question: (who: string) => string;
+  hop1: (work: string, person: string, year: number) => string;
+  last: (person: string, place: string) => string;
+  places: readonly string[];
+  work: (rng: Rng) => string;
+}
+
+const RELATIONS: readonly Relation[] = [
+  {
+    role: (w) => `the director of ${w}`,
+    question: (who) => `Which city was ${who} born in?`,
+    hop1: (w, p, y) => `${w} is a ${y} drama film directed by ${p}.`,
+    last: (p, c) => `${p} was born in ${c}.`,
+    places: CITIES,
+    work: (rng) => `The ${rng.pick(ADJ)} ${rng.pick(NOUN)}`,
+  },
+  {
+    role: (w) => `the author of ${w}`,
+    question: (who) => `Which country is ${who} from?`,
+    hop1: (w, p, y) => `${w} is a novel written by ${p} and published in ${y}.`,
+    last: (p, c) => `${p} is a writer from ${c}.`,
+    places: COUNTRIES,
+    work: (rng) => `${rng.pick(NOUN)} of the ${rng.pick(ADJ)} Sea`,
+  },
+  {
+    role: (w) => `the founder of ${w}`,
+    question: (who) => `In which city was ${who} born?`,
+    hop1: (w, p, y) => `${w} is a company founded in ${y} by ${p}.`,
+    last: (p, c) => `${p}, an engineer and entrepreneur, was born in ${c}.`,
+    places: CITIES,
+    work: (rng) => `${rng.pick(ADJ)} ${rng.pick(NOUN)} Systems`,
+  },
+];
+
+/** A middle hop: person -> person. */
+interface Link {
+  noun: string;
+  sentence: (a: string, b: string) => string;
+}
+
+const LINKS: readonly Link[] = [
+  { noun: 'mentor', sentence: (a, b) => `${a} learned the craft as a student of ${b}.` },
+  { noun: 'spouse', sentence: (a, b) => `${a} is married to ${b}.` },
+  { noun: 'business partner', sentence: (a, b) => `${a} co-founded a studio with ${b}.` },
+];
+
 /**
- * Two-hop questions with one supporting piece per hop and 2-4 distractor pieces about other
- * works and people (so other places and names are plausible wrong answers). Piece order is
- * shuffled, so a supporting piece is not always first.
+ * Multi-hop questions (2-4 hops: work -> person, 0-2 person -> person links, person -> place),
+ * one supporting piece per hop, and 1-6 distractor pieces of every hop's kind (other works,
+ * other links, other people's places: plausible wrong answers and wrong turns). Difficulty is
+ * continuous: it grows with the hops and distractors, plus a per-task share of its own. Piece
+ * order is shuffled, so a supporting piece is not always first.
  */
 export function generateIeTasks(seed: number, n: number): Task[] {
   const tasks: Task[] = [];
   for (let i = 0; i < n; i++) {
     const rng = Rng.keyed('gen-ie', seed, i);
     const rel = rng.pick(RELATIONS);
+    const hops = 2 + rng.below(3);
     const used = new Set<string>();
+    const fresh = () => {
+      const p = person(rng, used);
+      used.add(p);
+      return p;
+    };
     const work = rel.work(rng);
-    const who = person(rng, used);
-    used.add(who);
+    const chain = [fresh()];
+    const links: Link[] = [];
+    const pieces: ContextPiece[] = [{ title: work, sentences: [rel.hop1(work, chain[0] as string, 1950 + rng.below(70))], supporting: true }];
+    for (let h = 2; h < hops; h++) {
+      const link = rng.pick(LINKS);
+      const next = fresh();
+      pieces.push({ title: chain.at(-1) as string, sentences: [link.sentence(chain.at(-1) as string, next)], supporting: true });
+      links.push(link);
+      chain.push(next);
+    }
     const gold = place(rng, rel.places, used);
     used.add(gold);
-    const pieces: ContextPiece[] = [
-      { title: work, sentences: [rel.hop1(work, who, 1950 + rng.below(70))], supporting: true },
-      { title: who, sentences: [rel.hop2(who, gold)], supporting: true },
-    ];
-    const distractors = 2 + rng.below(3);
+    pieces.push({ title: chain.at(-1) as string, sentences: [rel.last(chain.at(-1) as string, gold)], supporting: true });
+    const distractors = 1 + rng.below(6);
     for (let d = 0; d < distractors; d++) {
-      const other = person(rng, used);
-      used.add(other);
-      if (rng.chance(0.5)) {
+      const other = fresh();
+      const kind = rng.below(links.length > 0 ? 3 : 2);
+      if (kind === 0) {
         // A person with a different place: a wrong answer of the right type.
         const where = place(rng, rel.places, used);
         used.add(where);
-        pieces.push({ title: other, sentences: [rel.hop2(other, where)], supporting: false });
-      } else {
+        pieces.push({ title: other, sentences: [rel.last(other, where)], supporting: false });
+      } else if (kind === 1) {
         // Another work by someone else: a wrong first hop.
         const w = rel.work(rng);
         pieces.push({ title: w, sentences: [rel.hop1(w, other, 1950 + rng.below(70))], supporting: false });
+      } else {
+        // A link of someone on the chain to a stranger: a wrong turn in the middle.
+        const from = rng.pick(chain);
+        pieces.push({ title: other, sentences: [rng.pick(LINKS).sentence(other, from)], supporting: false });
       }
     }
+    const who = links.reduceRight((phrase, link) => `the ${link.noun} of ${phrase}`, rel.role(work));
+    const difficulty = Math.min(0.95, 0.05 + 0.15 * (hops - 2) + 0.04 * distractors + 0.3 * rng.next());
     tasks.push({
       id: `gen-ie-${i}`,
       dataset: 'gen-ie',
-      question: rel.question(work),
+      question: rel.question(who),
       answers: [gold],
       context: rng.shuffle(pieces),
-      meta: { difficulty: round2(0.2 + 0.1 * distractors), hops: 2 },
+      meta: { difficulty: round2(difficulty), hops },
     });
   }
   return tasks;

@@ -33,9 +33,9 @@ export interface Content {
 /** Probability that an answer is the gold one, by situation; d is the task difficulty. */
 export const ACCURACY = {
   /** IE, every needed fact in view. */
-  informed: (d: number) => 0.9 - 0.2 * d,
+  informed: (d: number) => 0.95 - 0.45 * d,
   /** IE, some needed fact missing: a guess, a little better with more facts in view. */
-  guess: (visibleFrac: number) => 0.05 + 0.2 * visibleFrac,
+  guess: (visibleFrac: number) => 0.03 + 0.12 * visibleFrac,
   /** Extra accuracy of an answer that spells out its reasoning (IE). */
   reasonedBonus: 0.05,
   solveTerse: (d: number) => 0.85 - 0.6 * d,
@@ -48,10 +48,10 @@ export const ACCURACY = {
 } as const;
 
 /**
- * How far, in logits, answer skill can move p_gold from its base: 1.5 logits takes a base 0.5
- * to 0.18-0.82 and a base 0.8 to 0.47-0.95 (see docs/simulated-model.md for the choice).
+ * How far, in logits, answer skill can move p_gold from its base: 1 logit takes a base 0.5 to
+ * 0.27-0.73 and a base 0.8 to 0.6-0.92 (see docs/simulated-model.md for the choice).
  */
-export const SKILL_CAP = 1.5;
+export const SKILL_CAP = 1;
 
 /** Hints point at one of the first few steps. */
 const MAX_HINT_STEP = 5;

@@ -2,12 +2,21 @@
  * The simulated model's trainable parameters, plain data that serialises to JSON:
  * - one weight per (feature, move): which move the policy makes (policy.ts);
  * - one answer skill per answer-producing move: how often that move states the gold answer
- *   (outcomes.ts `skilledAccuracy`; 0 is the base accuracy, and its effect is bounded).
+ *   (outcomes.ts `skilledAccuracy`; 0 is the base accuracy, and its effect is bounded);
+ * - the wording (wording.ts): one logit per (move, phrasing) and one shared weight on phrasings
+ *   that name the partner (a format error), so that two utterances that differ only in their
+ *   words still teach something.
  * The base parameters make a mediocre but sensible policy with skill 0, so that there is
  * something for SFT and DPO to improve (see docs/simulated-model.md for the reasoning).
  */
-import { FEATURES, FEATURE_COUNT, type FeatureName } from './features.ts';
+import { F, FEATURES, FEATURE_COUNT, SURE_OFFSET, TASK_DIMS, type FeatureName } from './features.ts';
 import { MOVES, MOVE_COUNT, SKILL_COUNT, SKILL_MOVES, SKILL_OF, type MoveName } from './moves.ts';
+import { Rng } from '../rng.ts';
+import { PHRASINGS } from './templates.ts';
+
+/** Length of `wording`: a logit per (move, phrasing), then the partner-naming weight. */
+export const WORDING_COUNT = MOVE_COUNT * PHRASINGS + 1;
+export const NAMES_PARTNER = WORDING_COUNT - 1;
 
 export interface SimParams {
   readonly features: readonly string[];
@@ -18,23 +27,23 @@ export interface SimParams {
   readonly skillMoves: readonly string[];
   /** Answer skill per skill move, unbounded; it acts through SKILL_CAP·tanh(skill / SKILL_CAP). */
   readonly skills: Float64Array;
+  /** Phrasing logits, row-major [move][phrasing], then the weight on naming the partner. */
+  readonly wording: Float64Array;
 }
 
-/**
- * The JSON-safe form written next to a run and read back by `parseParams`. Version 1 (before
- * answer skills) has no `skillMoves`/`skills` and still reads, with every skill 0.
- */
+/** The JSON-safe form written next to a run and read back by `parseParams`. */
 export interface SerializedParams {
   format: 'dits-sim-params';
-  version: 2;
+  version: 3;
   features: string[];
   moves: string[];
   weights: number[];
   skillMoves: string[];
   skills: number[];
+  wording: number[];
 }
 
-type Row = Partial<Record<FeatureName, number>>;
+type Row = Partial<Record<FeatureName | 'bias', number>>;
 
 /**
  * Base weights, per move. Only differences between the legal moves of a state matter (the
@@ -48,7 +57,7 @@ type Row = Partial<Record<FeatureName, number>>;
 const BASE: Record<MoveName, Row> = {
   SHARE_TERSE: { bias: 0.6, lastAsked: 0.8, partnerShared: -0.2, allNeededVisible: -0.6 },
   SHARE_VERBOSE: { bias: 0.1, lastAsked: 0.6, allNeededVisible: -0.6 },
-  ASK: { bias: -0.6, firstUtterance: 0.2, partnerShared: -0.8, lastAsked: -1.0 },
+  ASK: { bias: -0.6, turn0: 0.2, partnerShared: -0.8, lastAsked: -1.0 },
   ANSWER_TERSE: { bias: 0.0, turnFrac: 1.0, partnerShared: 0.4, allNeededVisible: 0.6 },
   ANSWER_REASONED: { bias: -0.5, allNeededVisible: 0.5, difficulty: 0.3 },
   AGREE: { bias: 0.5, partnerAnswered: 0.6, allNeededVisible: 0.3 },
@@ -61,60 +70,91 @@ const BASE: Record<MoveName, Row> = {
   ACCEPT: { bias: 0.2, verifierOk: 0.6, challengeCount: 0.4 },
 };
 
+const TURN_BUCKETS = ['turn0', 'turn1to2', 'turn3to5', 'turn6plus'] as const;
+
+/**
+ * Spread of the base weights of the task embedding: each (task dimension, move) weight is a
+ * fixed keyed normal draw times this, so a task's logits of a move differ from another's by
+ * about 0.6 (sd), as much as a typical difference between two moves' base logits.
+ */
+const TASK_WEIGHT_SD = 1.2;
+
+function standardNormal(rng: Rng): number {
+  // Box-Muller on two keyed uniforms (1 − u keeps the logarithm finite).
+  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+}
+
 export function defaultParams(): SimParams {
   const weights = new Float64Array(FEATURE_COUNT * MOVE_COUNT);
+  // Both copies of a feature (plain and @sure) start from the same weight.
+  const add = (feature: FeatureName, m: number, w: number) => {
+    for (const f of [F[feature], F[feature] + SURE_OFFSET]) weights[f * MOVE_COUNT + m] = (weights[f * MOVE_COUNT + m] as number) + w;
+  };
   MOVES.forEach((move, m) => {
     for (const [feature, w] of Object.entries(BASE[move])) {
-      weights[FEATURES.indexOf(feature as FeatureName) * MOVE_COUNT + m] = w as number;
+      // `bias` is written once in BASE and spread over the turn buckets that replace it.
+      if (feature === 'bias') for (const b of TURN_BUCKETS) add(b, m, w as number);
+      else add(feature as FeatureName, m, w as number);
     }
+    const rng = Rng.keyed('sim-task-weights', move);
+    for (let j = 0; j < TASK_DIMS; j++) add(`task${j}` as FeatureName, m, TASK_WEIGHT_SD * standardNormal(rng));
   });
-  return { features: FEATURES, moves: MOVES, weights, skillMoves: SKILL_MOVES, skills: new Float64Array(SKILL_COUNT) };
+  return { features: FEATURES, moves: MOVES, weights, skillMoves: SKILL_MOVES, skills: new Float64Array(SKILL_COUNT), wording: new Float64Array(WORDING_COUNT) };
 }
 
 /** A copy of `p` (arrays copied unless given): the way to build params from new arrays. */
-export function cloneParams(p: SimParams, weights: Float64Array = new Float64Array(p.weights), skills: Float64Array = new Float64Array(p.skills)): SimParams {
-  return { features: p.features, moves: p.moves, weights, skillMoves: p.skillMoves, skills };
+export function cloneParams(
+  p: SimParams,
+  weights: Float64Array = new Float64Array(p.weights),
+  skills: Float64Array = new Float64Array(p.skills),
+  wording: Float64Array = new Float64Array(p.wording),
+): SimParams {
+  return { features: p.features, moves: p.moves, weights, skillMoves: p.skillMoves, skills, wording };
 }
 
 export function serializeParams(p: SimParams): SerializedParams {
   return {
     format: 'dits-sim-params',
-    version: 2,
+    version: 3,
     features: [...p.features],
     moves: [...p.moves],
     weights: Array.from(p.weights),
     skillMoves: [...p.skillMoves],
     skills: Array.from(p.skills),
+    wording: Array.from(p.wording),
   };
 }
 
 const finiteNumbers = (a: unknown, n: number): a is number[] => Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
 
 /**
- * Params from their serialised form (version 2, or version 1 read with every skill 0). The
- * feature, move and skill-move lists must be this version's (a state saved by another layout
- * cannot be read silently); the error says what differs.
+ * Params from their serialised form (version 3). The feature, move and skill-move lists must be
+ * this version's (a state saved by another layout cannot be read silently); the error says
+ * what differs. Versions 1 and 2 had another feature list and no wording, so they are refused.
  */
 export function parseParams(value: unknown): SimParams {
   const v = value as (Omit<Partial<SerializedParams>, 'version'> & { version?: unknown }) | null;
-  if (!v || typeof v !== 'object' || v.format !== 'dits-sim-params' || (v.version !== 1 && v.version !== 2)) {
-    throw new Error('not simulated-model params: expected {format: "dits-sim-params", version: 2 (or 1), ...}');
+  if (!v || typeof v !== 'object' || v.format !== 'dits-sim-params' || typeof v.version !== 'number') {
+    throw new Error('not simulated-model params: expected {format: "dits-sim-params", version: 3, ...}');
   }
+  if (v.version !== 3) throw new Error(`simulated-model params of version ${v.version}: this version reads version 3 only (its features and wording differ); train the state again`);
   const same = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
   if (!same(v.features, FEATURES)) throw new Error(`simulated-model params: feature list differs from this version's (${FEATURES.join(', ')})`);
   if (!same(v.moves, MOVES)) throw new Error(`simulated-model params: move list differs from this version's (${MOVES.join(', ')})`);
   if (!finiteNumbers(v.weights, FEATURE_COUNT * MOVE_COUNT)) {
     throw new Error(`simulated-model params: weights must be ${FEATURE_COUNT * MOVE_COUNT} finite numbers`);
   }
-  let skills = new Float64Array(SKILL_COUNT);
-  if (v.version === 2) {
-    if (!same(v.skillMoves, SKILL_MOVES)) throw new Error(`simulated-model params: skill-move list differs from this version's (${SKILL_MOVES.join(', ')})`);
-    if (!finiteNumbers(v.skills, SKILL_COUNT)) throw new Error(`simulated-model params: skills must be ${SKILL_COUNT} finite numbers`);
-    skills = Float64Array.from(v.skills);
-  } else if (v.skillMoves !== undefined || v.skills !== undefined) {
-    throw new Error('simulated-model params: version 1 has no skills (version 2 carries them)');
-  }
-  return { features: FEATURES, moves: MOVES, weights: Float64Array.from(v.weights), skillMoves: SKILL_MOVES, skills };
+  if (!same(v.skillMoves, SKILL_MOVES)) throw new Error(`simulated-model params: skill-move list differs from this version's (${SKILL_MOVES.join(', ')})`);
+  if (!finiteNumbers(v.skills, SKILL_COUNT)) throw new Error(`simulated-model params: skills must be ${SKILL_COUNT} finite numbers`);
+  if (!finiteNumbers(v.wording, WORDING_COUNT)) throw new Error(`simulated-model params: wording must be ${WORDING_COUNT} finite numbers`);
+  return {
+    features: FEATURES,
+    moves: MOVES,
+    weights: Float64Array.from(v.weights),
+    skillMoves: SKILL_MOVES,
+    skills: Float64Array.from(v.skills),
+    wording: Float64Array.from(v.wording),
+  };
 }
 
 /** The answer skill of `move` under `p` (0 for a move without one). */

@@ -1,8 +1,8 @@
 /**
  * Sampling, synchronously: continuation i of a request is a pure function of (seed, i,
  * messages, params). At temperature > 0 every draw (move, content, phrasing) comes from
- * `Rng.keyed(seed, i)`. At temperature 0 the model is greedy: the best move, its first
- * phrasing, and a content drawn from a uniform keyed by the conversation (task, speaker,
+ * `Rng.keyed(seed, i)`. At temperature 0 the model is greedy: the best move, its most
+ * probable phrasing, and a content drawn from a uniform keyed by the conversation (task, speaker,
  * answers given so far) instead of the seed - greedy decoding of an LLM is a function of its
  * input, yet its answers are still right only as often as its accuracy says. The gold content
  * comes first, so a greedy answer is right iff that uniform is below p_gold: parameter sets that
@@ -15,7 +15,7 @@ import { contents, pickContent } from './outcomes.ts';
 import { moveProbabilities, policyInput } from './policy.ts';
 import { renderUtterance, truncateToTokens } from './render.ts';
 import { dialogueState, hashUniform, type DialogueState } from './state.ts';
-import { phrasings } from './templates.ts';
+import { greedyPhrasing, phrasingProbabilities } from './wording.ts';
 import type { SimWorld } from './world.ts';
 
 function finish(text: string, maxTokens: number): Completion {
@@ -26,7 +26,7 @@ function finish(text: string, maxTokens: number): Completion {
 function greedy(s: DialogueState, params: SimParams, probs: Float64Array): string {
   const move = probs.indexOf(1);
   const u = hashUniform('greedy', s.oracle.key, s.speaker, s.ownAnswers, s.challenges);
-  return renderUtterance(s, move, pickContent(contents(s, move, skillOf(params, move)), u), 0);
+  return renderUtterance(s, move, pickContent(contents(s, move, skillOf(params, move)), u), greedyPhrasing(params, s.world.family, move));
 }
 
 function sampled(s: DialogueState, params: SimParams, probs: Float64Array, seed: number, i: number): string {
@@ -34,7 +34,7 @@ function sampled(s: DialogueState, params: SimParams, probs: Float64Array, seed:
   const move = rng.weighted(probs);
   const options = contents(s, move, skillOf(params, move));
   const content = options[rng.weighted(options.map((c) => c.p))];
-  const phrasing = rng.below(phrasings(s.world.family, move).length);
+  const phrasing = rng.weighted(phrasingProbabilities(params, s.world.family, move));
   return renderUtterance(s, move, content ?? { p: 1 }, phrasing);
 }
 

@@ -67,6 +67,17 @@ function buildTable(family: Family): Template[][] {
 
 const TABLES: Record<Family, Template[][]> = { debate: buildTable('debate'), 'information-exchange': buildTable('information-exchange') };
 
+/** Phrasings per move: every move of both families has exactly this many (checked below). */
+export const PHRASINGS = 3;
+for (const table of Object.values(TABLES)) {
+  for (const row of table) if (row.length !== 0 && row.length !== PHRASINGS) throw new Error(`a move has ${row.length} phrasings, not ${PHRASINGS}`);
+}
+
+/** The template addresses the partner by name: with the speaker's own `Name:` that is two names in one utterance, a format error (§2.1). */
+export function namesPartner(t: Template): boolean {
+  return t.parts.some((p) => typeof p !== 'string' && p.slot === 'partner');
+}
+
 /** The templates of one move in a family ([] when the family does not use the move). */
 export function phrasings(family: Family, move: number): readonly Template[] {
   return TABLES[family][move] ?? [];

@@ -43,7 +43,7 @@ export async function runSimTrainingJob(world: SimWorld, job: TrainingJob): Prom
     const ref = job.ref === null ? defaultParams() : readSimAdapter(job.ref);
     out =
       s.kind === 'dpo'
-        ? await trainer.dpo(start, pairs, { steps: s.steps, batchSize: s.batchSize, lr: s.lr, beta: s.beta, seed: s.seed })
+        ? await trainer.dpo(start, pairs, { steps: s.steps, batchSize: s.batchSize, lr: s.lr, scheduler: s.scheduler, warmupRatio: s.warmupRatio, beta: s.beta, seed: s.seed })
         : await trainer.probeStep(start, ref, pairs, { optimizer: s.optimizer, lr: s.lr, beta: s.beta });
   }
   writeSimAdapter(job.output, out);

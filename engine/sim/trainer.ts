@@ -4,6 +4,7 @@ import { Rng } from '../rng.ts';
 import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget, Trainer } from '../trainer.ts';
 import { SimBackend } from './backend.ts';
 import type { SimParams } from './params.ts';
+import { scheduleFactor } from './schedule.ts';
 import { dpoStep, sftStep, type AdamState } from './train.ts';
 import type { SimWorld } from './world.ts';
 
@@ -26,7 +27,8 @@ export class SimTrainer implements Trainer<SimParams> {
         if (order.length === 0) order = Rng.keyed(opts.seed, 'dpo-batches', step).shuffle(pairs.map((_, i) => i));
         batch.push(pairs[order.shift() as number] as PreferenceExample);
       }
-      const r = dpoStep(this.world, params, start, batch, { beta: opts.beta, lr: opts.lr, optimizer: 'adamw', ...(adamState ? { adamState } : {}) });
+      const lr = opts.lr * scheduleFactor(step, opts.steps, opts);
+      const r = dpoStep(this.world, params, start, batch, { beta: opts.beta, lr, optimizer: 'adamw', ...(adamState ? { adamState } : {}) });
       params = r.params;
       adamState = r.adamState;
     }

@@ -50,10 +50,10 @@ describe('HookTrainer', () => {
     });
     expect(host.registered.get(sft.name as string)).toBe(sft.path);
 
-    const dpo = await trainer.dpo(sft, PAIRS, { steps: 3, batchSize: 2, lr: 0.05, beta: 0.5, seed: 1 });
+    const dpo = await trainer.dpo(sft, PAIRS, { steps: 3, batchSize: 2, lr: 0.05, scheduler: 'constant', warmupRatio: 0, beta: 0.5, seed: 1 });
     expect(readTrainingJob(join(dpo.path as string, '..', 'job.json'))).toMatchObject({ start: sft.path, ref: sft.path, settings: { kind: 'dpo', steps: 3 } });
     // The same job again (a resumed run): no second hook call.
-    const again = await new HookTrainer({ host: fakeHost(), hook: copyHook(counter), root, namePrefix: 'dits-t-' }).dpo(sft, PAIRS, { steps: 3, batchSize: 2, lr: 0.05, beta: 0.5, seed: 1 });
+    const again = await new HookTrainer({ host: fakeHost(), hook: copyHook(counter), root, namePrefix: 'dits-t-' }).dpo(sft, PAIRS, { steps: 3, batchSize: 2, lr: 0.05, scheduler: 'constant', warmupRatio: 0, beta: 0.5, seed: 1 });
     expect(again).toEqual(dpo);
     expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(2);
   });

@@ -16,13 +16,15 @@ import { createSimWorld, type SimWorld } from '../../engine/sim/world.ts';
 import type { PreferenceExample } from '../../engine/trainer.ts';
 import { searchPairs } from './fixture.ts';
 
-/** `p` moved by h·dir (the flat layout: weights, then skills). */
+/** `p` moved by h·dir (the flat layout: weights, skills, then wording). */
 function shift(p: SimParams, dir: Float64Array, h: number): SimParams {
   const n = p.weights.length;
+  const k = p.skills.length;
   return cloneParams(
     p,
     Float64Array.from(p.weights, (w, i) => w + h * (dir[i] as number)),
-    Float64Array.from(p.skills, (s, k) => s + h * (dir[n + k] as number)),
+    Float64Array.from(p.skills, (s, j) => s + h * (dir[n + j] as number)),
+    Float64Array.from(p.wording, (z, j) => z + h * (dir[n + k + j] as number)),
   );
 }
 
@@ -57,7 +59,7 @@ async function makeCase(name: string, search: Task[], validation: Task[]): Promi
   // A pool in a fixed order of its own, independent of how the search lists pairs.
   pairs.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   const trainer = new SimTrainer(world);
-  const warm = await trainer.dpo(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, beta: 0.5, seed: 1 });
+  const warm = await trainer.dpo(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, scheduler: 'constant', warmupRatio: 0, beta: 0.5, seed: 1 });
   const set = { scenario, tasks: validation, seed: 5 };
   const surrogate = await validationSurrogate(trainer.backendFor(warm), set);
   return { scenario, world, sft, warm, pairs, groups: probeGroups(pairs.length, { size: 5, seed: 42 }), set, surrogate };
@@ -97,6 +99,7 @@ describe.each(['ie', 'debate'])('first-order influence (%s)', (name) => {
     const stepped = dpoStep(world, warm, sft, batch, { beta: BETA, lr: 0.1, optimizer: 'sgd' }).params;
     expect(Array.from(stepped.weights)).toEqual(Array.from(shift(warm, g, -0.1).weights));
     expect(Array.from(stepped.skills)).toEqual(Array.from(shift(warm, g, -0.1).skills));
+    expect(Array.from(stepped.wording)).toEqual(Array.from(shift(warm, g, -0.1).wording));
   });
 
   it('logLikelihoodGradient is the gradient of the weighted log-likelihood that likelihood.ts computes', () => {

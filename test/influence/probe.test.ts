@@ -22,7 +22,7 @@ let warm: SimParams;
 
 beforeAll(async () => {
   pairs = await searchPairs(scenario, world, sft, searchSet);
-  warm = await trainer.dpo(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, beta: 0.5, seed: 1 });
+  warm = await trainer.dpo(sft, pairs, { steps: 10, batchSize: 8, lr: 0.05, scheduler: 'constant', warmupRatio: 0, beta: 0.5, seed: 1 });
 });
 
 const options = (groups: ReturnType<typeof probeGroups>): ProbeOptions<SimParams> => ({

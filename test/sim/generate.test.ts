@@ -40,13 +40,19 @@ describe('generateArithmeticTasks', () => {
 describe('generateIeTasks', () => {
   const tasks = generateIeTasks(7, 200);
 
-  it('makes two-hop questions: one supporting piece per hop, 2-4 distractors', () => {
+  it('makes 2-4 hop questions: one supporting piece per hop, 1-6 distractors, a continuous difficulty', () => {
+    const hops = new Set<number>();
+    const difficulties = new Set<number>();
     for (const t of tasks) {
       const supporting = t.context.filter((c) => c.supporting);
       const distractors = t.context.length - supporting.length;
-      expect(supporting).toHaveLength(2);
-      expect(distractors).toBeGreaterThanOrEqual(2);
-      expect(distractors).toBeLessThanOrEqual(4);
+      expect(supporting).toHaveLength(t.meta.hops as number);
+      hops.add(t.meta.hops as number);
+      difficulties.add(t.meta.difficulty as number);
+      expect(t.meta.difficulty).toBeGreaterThan(0);
+      expect(t.meta.difficulty).toBeLessThan(1);
+      expect(distractors).toBeGreaterThanOrEqual(1);
+      expect(distractors).toBeLessThanOrEqual(6);
       const [gold] = t.answers as [string];
       // The gold is stated by a supporting piece, never by a distractor, and the question
       // names the work of the first hop.
@@ -57,6 +63,8 @@ describe('generateIeTasks', () => {
     }
     // The supporting pieces are not always first.
     expect(tasks.some((t) => !t.context[0]?.supporting)).toBe(true);
+    expect([...hops].sort()).toEqual([2, 3, 4]);
+    expect(difficulties.size).toBeGreaterThan(tasks.length / 4);
   });
 
   it('makes task i from (seed, i) alone', () => {

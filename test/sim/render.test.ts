@@ -97,7 +97,7 @@ describe('rendering and recognition round trip', () => {
         for (let m = 0; m < MOVES.length; m++) {
           if (!input.mask[m]) continue;
           seen.add(m);
-          for (const t of moveTexts(s, m, skillOf(params, m))) {
+          for (const t of moveTexts(s, m, params)) {
             expect(t.text.startsWith(`${v.speaker}: `)).toBe(true);
             expect(moveEvidence(s, input.mask, t.text, params)[m]).toBeGreaterThanOrEqual(t.q - 1e-12);
             const ll = logLikelihoodSync(v.world, params, v.messages, t.text);

@@ -77,8 +77,9 @@ describe('outcomes', () => {
       informed += sampleSync(ieWorld, answer, { ...req, messages: [...alice, said(a), said(b)] }).filter(gold).length;
       n += 10;
     });
-    expect(atOnce / n).toBeLessThan(0.3);
-    expect(informed / n).toBeGreaterThan(0.7);
+    // Informed accuracy is 0.95 − 0.45·d; generated tasks' difficulty averages about 0.5.
+    expect(atOnce / n).toBeLessThan(0.2);
+    expect(informed / n).toBeGreaterThan(0.6);
   });
 
   it('solves more accurately stepwise than tersely', () => {

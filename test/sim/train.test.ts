@@ -12,7 +12,7 @@ import { logLikelihoodSync } from '../../engine/sim/likelihood.ts';
 import { F, FEATURE_COUNT } from '../../engine/sim/features.ts';
 import { M, MOVE_COUNT, SKILL_COUNT, SKILL_OF } from '../../engine/sim/moves.ts';
 import { contents, type Content } from '../../engine/sim/outcomes.ts';
-import { cloneParams, defaultParams, parseParams, serializeParams, skillOf, type SimParams } from '../../engine/sim/params.ts';
+import { cloneParams, defaultParams, parseParams, serializeParams, skillOf, WORDING_COUNT, type SimParams } from '../../engine/sim/params.ts';
 import { renderUtterance } from '../../engine/sim/render.ts';
 import type { Dialogue } from '../../engine/dialogue.ts';
 import { agentPrompts, playDialogue } from './helpers.ts';
@@ -239,7 +239,7 @@ describe('DPO on pairs that differ only in being right (same move, same phrasing
       }
     });
 
-    for (const [optimizer, lr] of [['sgd', 1], ['adamw', 0.1]] as const) {
+    for (const [optimizer, lr] of [['sgd', 1], ['adamw', 0.2]] as const) {
       it(`${name}, ${optimizer}: one step moves the margin and raises p_gold of the move, through its skill alone`, () => {
         const { params, loss, adamState } = dpoStep(world, base, base, pairs, { beta: 0.5, lr, optimizer });
         expect(loss).toBeCloseTo(Math.log(2), 12);
@@ -248,8 +248,10 @@ describe('DPO on pairs that differ only in being right (same move, same phrasing
           expect(pGold(params, pair.state, pair.move)).toBeGreaterThan(pGold(base, pair.state, pair.move) + 0.01);
         }
         expect(dpoLoss(world, params, base, pairs, 0.5)).toBeLessThan(loss - 0.01);
-        // Chosen and rejected make the same move, so the move weights have no gradient.
+        // Chosen and rejected make the same move in the same phrasing, so neither the move
+        // weights nor the wording have a gradient.
         expect(params.weights).toEqual(base.weights);
+        expect(params.wording).toEqual(base.wording);
         const moved = pairs[0]?.move as number;
         params.skills.forEach((x, k) => (k === SKILL_OF[moved] ? expect(x).toBeGreaterThan(0) : expect(x).toBe(0)));
         // logRatio reads the skill as the model does.
@@ -258,7 +260,7 @@ describe('DPO on pairs that differ only in being right (same move, same phrasing
         expect(logRatio(world, params, base, pair.messages, pair.speaker, pair.chosen)).toBeCloseTo(ll(params, pair.chosen) - ll(base, pair.chosen), 12);
         expect(logRatio(world, params, base, pair.messages, pair.speaker, pair.rejected)).toBeCloseTo(ll(params, pair.rejected) - ll(base, pair.rejected), 12);
         if (optimizer === 'adamw') {
-          expect(adamState?.m.length).toBe(W + SKILL_COUNT);
+          expect(adamState?.m.length).toBe(W + SKILL_COUNT + WORDING_COUNT);
           const next = dpoStep(world, params, base, pairs, { beta: 0.5, lr, optimizer, ...(adamState ? { adamState } : {}) });
           expect(next.loss).toBeLessThan(loss);
           expect(skillOf(next.params, moved)).toBeGreaterThan(skillOf(params, moved));
@@ -312,15 +314,16 @@ describe('SFT on Optima-selected dialogues (best of 8 per task, top 70 %, thresh
       const after = await greedyValidation(scenario, world, trained, validation);
       // The same moves without the skills learned: the selection's effect on strategy alone.
       const movesOnly = await greedyValidation(scenario, world, withSkills(trained, new Array(SKILL_COUNT).fill(0)), validation);
-      expect(after.accuracy).toBeGreaterThan(before.accuracy + 0.03);
       if (name === 'gsm8k') {
         // Best-of-8 favours cheap terse solves that got lucky: the policy turns terse (fewer
-        // tokens), which alone would cost accuracy; the terse skill learned from them more than
-        // makes up for it (with SKILL_CAP = 1.5; see docs/simulated-model.md for smaller caps).
+        // tokens), which alone costs accuracy; with SKILL_CAP = 1 the terse skill learned from
+        // them about makes up for it (docs/simulated-model.md: the sign depends on the cap).
+        expect(after.accuracy).toBeGreaterThan(before.accuracy - 0.03);
         expect(after.tokens).toBeLessThan(before.tokens * 0.6);
         expect(movesOnly.accuracy).toBeLessThan(before.accuracy - 0.1);
         expect(skillOf(trained, M.SOLVE_TERSE)).toBeGreaterThan(1);
       } else {
+        expect(after.accuracy).toBeGreaterThan(before.accuracy + 0.05);
         expect(after.accuracy).toBeGreaterThan(movesOnly.accuracy);
         expect(skillOf(trained, M.ANSWER_TERSE)).toBeGreaterThan(1);
       }
@@ -331,30 +334,29 @@ describe('SFT on Optima-selected dialogues (best of 8 per task, top 70 %, thresh
 describe('params', () => {
   it('round-trip through JSON and reject another layout', () => {
     const p = withSkills({ ...defaultParams(), weights: defaultParams().weights.map((w, i) => w + i / 1000) }, [0.5, -2, 3.25, 0, -0.125]);
-    const back = parseParams(JSON.parse(JSON.stringify(serializeParams(p))));
-    expect(back.weights).toEqual(p.weights);
-    expect(back.skills).toEqual(p.skills);
+    const q = { ...p, wording: p.wording.map((_, i) => i / 7 - 2) };
+    const back = parseParams(JSON.parse(JSON.stringify(serializeParams(q))));
+    expect(back.weights).toEqual(q.weights);
+    expect(back.skills).toEqual(q.skills);
+    expect(back.wording).toEqual(q.wording);
     expect(back.skillMoves).toEqual(['ANSWER_TERSE', 'ANSWER_REASONED', 'SOLVE_TERSE', 'SOLVE_STEPWISE', 'REVISE']);
-    const bad = serializeParams(p);
-    expect(bad.version).toBe(2);
+    const bad = serializeParams(q);
+    expect(bad.version).toBe(3);
     expect(() => parseParams({ ...bad, weights: bad.weights.slice(1) })).toThrow(/weights must be/);
     expect(() => parseParams({ ...bad, moves: bad.moves.slice(1) })).toThrow(/move list differs/);
     expect(() => parseParams({ weights: [] })).toThrow(/not simulated-model params/);
-    expect(() => parseParams({ ...bad, version: 3 })).toThrow(/not simulated-model params/);
     expect(() => parseParams({ ...bad, skills: bad.skills.slice(1) })).toThrow(/skills must be 5 finite numbers/);
     expect(() => parseParams({ ...bad, skills: [...bad.skills.slice(1), null] })).toThrow(/skills must be/);
     expect(() => parseParams({ ...bad, skills: undefined })).toThrow(/skills must be/);
     expect(() => parseParams({ ...bad, skillMoves: [...bad.skillMoves].reverse() })).toThrow(/skill-move list differs/);
     expect(() => parseParams({ ...bad, skillMoves: undefined })).toThrow(/skill-move list differs/);
+    expect(() => parseParams({ ...bad, wording: bad.wording.slice(1) })).toThrow(/wording must be/);
   });
 
-  it('read a version-1 file (before skills) with every skill 0, and refuse one that carries skills', () => {
-    const { skillMoves: _m, skills: _s, ...rest } = serializeParams(defaultParams());
-    const v1 = { ...rest, version: 1 };
-    const back = parseParams(JSON.parse(JSON.stringify(v1)));
-    expect(back.weights).toEqual(defaultParams().weights);
-    expect(back.skills).toEqual(new Float64Array(SKILL_COUNT));
-    expect(() => parseParams({ ...v1, skills: [1, 1, 1, 1, 1] })).toThrow(/version 1 has no skills/);
+  it('refuses the params of earlier versions (other features, no wording), saying so', () => {
+    const { wording: _w, ...rest } = serializeParams(defaultParams());
+    expect(() => parseParams({ ...rest, version: 2 })).toThrow(/version 2: this version reads version 3 only/);
+    expect(() => parseParams({ ...rest, version: 1 })).toThrow(/version 1/);
   });
 
 });
