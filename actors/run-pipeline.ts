@@ -10,6 +10,7 @@ import { assign, createActor, fromPromise, setup, toPromise } from 'xstate';
 import { writeJsonAtomic } from '../engine/files.ts';
 import { Meter, METERS, type MeterName, type MeterReading } from '../engine/budget.ts';
 import { iterDir, meterReadings, STAGE_FUNCTIONS, STAGES, type EvalResult, type RunEnv, type Stage } from './run-stages.ts';
+import { readPlantedPairs } from './plant.ts';
 
 export interface StageMark {
   iteration: number;
@@ -134,7 +135,8 @@ export function iterationReport(env: RunEnv, t: number, meters: Record<MeterName
   return {
     iteration: t,
     eval: JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as EvalResult,
-    pairsCandidate: lines('search/pairs.jsonl'),
+    // Planted pairs are candidates too: the selection's kept count includes those it kept.
+    pairsCandidate: lines('search/pairs.jsonl') + readPlantedPairs(dir).length,
     pairsKept: lines('selected.jsonl'),
     meters,
   };

@@ -33,6 +33,7 @@ import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
+import { withPlantedPairs, writePlantedCounts, writePlantedPairs } from './plant.ts';
 
 export const STAGES = ['sft-data', 'sft', 'search', 'warm', 'probes', 'select', 'dpo', 'eval'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -53,6 +54,8 @@ export interface RunConfig extends RunSizes {
    * stops cleanly, never past its share.
    */
   budget?: { tokens: number; influenceShare: number };
+  /** Known-harmful and known-helpful pairs added to each iteration's candidate pool (actors/plant.ts); absent: none. */
+  plant?: { harmful: number; helpful: number };
   /** Learning rates and steps in the simulated model's units (docs/simulated-model.md). */
   training: { sftLr: number; sftEpochs: number; warmSteps: number; dpoLr: number; batchSize: number; probeLr: number; probeOptimizer: 'adamw' | 'sgd' };
 }
@@ -247,6 +250,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
   } finally {
     await workers?.close();
   }
+  await writePlantedPairs(env, t, { dir: iterDir(env, t), searchSeed: seed + t });
 }
 
 /** One line of the search's pairs.jsonl, as the later stages read it. */
@@ -259,7 +263,7 @@ export interface PairLine {
 }
 
 function candidatePool(env: RunEnv, t: number): PairLine[] {
-  return readJsonl(join(iterDir(env, t), 'search', 'pairs.jsonl')) as PairLine[];
+  return withPlantedPairs(readJsonl(join(iterDir(env, t), 'search', 'pairs.jsonl')), iterDir(env, t)) as PairLine[];
 }
 
 const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
@@ -367,6 +371,7 @@ async function select(env: RunEnv, t: number): Promise<void> {
   const w = new JsonlWriter(join(iterDir(env, t), 'selected.jsonl'));
   for (const i of kept) await w.write({ index: i, influence: influence[i] ?? null, ...pool[i] });
   await w.close();
+  writePlantedCounts(env, { dir: iterDir(env, t), pool: pool.length });
 }
 
 /** §3.4 step 6: DPO from the SFT model on the selected pairs gives M_t. */
