@@ -29,6 +29,11 @@ import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/version.ts';
 import { createRunEnv, DEFAULT_TRAINING, METRICS, MANIFEST, readManifest, writeRunMetrics, type RunManifest } from './run-env.ts';
 import { readProgress, runPipeline, type IterationReport } from './run-pipeline.ts';
+import { PLANTED } from './plant.ts';
+import type { PlantedKept } from '../engine/influence/plant.ts';
+
+/** The per-kind counts of a planted.json, without its other fields. */
+const plantedKeptOf = (p: PlantedKept): PlantedKept => ({ harmful: { ...p.harmful }, helpful: { ...p.helpful } });
 
 /** Seed k's validation tasks come from the generator with seed k + this (the other tasks from seed k). */
 export const VALIDATION_SEED_OFFSET = 1_000_000;
@@ -42,6 +47,8 @@ export interface CompareOptions {
   base: BaseSizes;
   /** The budget sweep's influence shares. */
   shares: readonly number[];
+  /** Known-harmful and known-helpful pairs planted in every run (`dits run --plant`); absent: none. */
+  plant?: number;
   /** One line per finished run, and other progress. */
   say: (line: string) => void;
 }
@@ -54,7 +61,7 @@ export interface CompareOutcome {
   reused: number;
 }
 
-export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base'>, c: Configuration, seed: number): RunManifest {
+export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'plant'>, c: Configuration, seed: number): RunManifest {
   const { base } = opts;
   return {
     dits_version: DITS_VERSION,
@@ -70,6 +77,7 @@ export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base'>, c: 
       testTasks: base.testTasks,
       groupSize: c.settings.groupSize,
       selection: { ...c.settings.selection },
+      ...(opts.plant !== undefined ? { plant: { harmful: opts.plant, helpful: opts.plant } } : {}),
       training: { ...DEFAULT_TRAINING },
     },
     tasks: { task_seed: seed, validation_task_seed: seed + VALIDATION_SEED_OFFSET },
@@ -94,7 +102,9 @@ export function readRunResult(root: string, configuration: string, manifest: Run
   const spend = iterationSpend(reports.map((r) => r.meters as Record<MeterName, MeterReading>));
   const iterations: IterationResult[] = reports.map((r, t) => {
     const influence = JSON.parse(readFileSync(join(root, dir, `iter-${t}`, 'influence.json'), 'utf8')) as { groups: unknown[] };
+    const planted = join(root, dir, `iter-${t}`, PLANTED);
     return {
+      ...(existsSync(planted) ? { planted: plantedKeptOf(JSON.parse(readFileSync(planted, 'utf8')) as PlantedKept) } : {}),
       iteration: r.iteration,
       metric: r.eval.metric,
       meanTokens: r.eval.meanTokens,

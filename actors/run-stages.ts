@@ -35,6 +35,8 @@ import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
+import { withPlantedPairs, writePlantedCounts, writePlantedPairs } from './plant.ts';
+import type { PoolQ } from '../engine/influence/plant.ts';
 
 export const STAGES = ['sft-data', 'sft', 'search', 'warm', 'probes', 'select', 'dpo', 'eval'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -55,6 +57,8 @@ export interface RunConfig extends RunSizes {
    * stops cleanly, never past its share.
    */
   budget?: { tokens: number; influenceShare: number };
+  /** Known-harmful and known-helpful pairs added to each iteration's candidate pool (actors/plant.ts); absent: none. */
+  plant?: { harmful: number; helpful: number };
   /** Learning rates and steps in the simulated model's units (docs/simulated-model.md). */
   training: TrainingConfig;
 }
@@ -277,6 +281,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
   } finally {
     await workers?.close();
   }
+  await writePlantedPairs(env, t, { dir: iterDir(env, t), searchSeed: seed + t, pool: trainPairs(env, t) as PoolQ[] });
 }
 
 /** One line of the search's pairs.jsonl, as the later stages read it. */
@@ -294,8 +299,18 @@ export interface PairLine {
  * in the search's order. The test side is held out from training, as in the reference.
  */
 export function candidatePool(env: RunEnv, t: number): PairLine[] {
-  const pairs = readJsonl(join(iterDir(env, t), 'search', 'pairs.jsonl')) as PairLine[];
-  const train = new Set(splitTrainTest(pairs.map((_, i) => i), DPO_TEST_FRACTION, env.config.seed + t, 'dpo').train);
+  // Planted pairs (actors/plant.ts) join the train side only.
+  return withPlantedPairs(trainPairs(env, t), iterDir(env, t)) as PairLine[];
+}
+
+/** The train side of the search's pairs (their lines as written), without planted ones. */
+function trainPairs(env: RunEnv, t: number): unknown[] {
+  return trainSide(readJsonl(join(iterDir(env, t), 'search', 'pairs.jsonl')), env.config.seed + t);
+}
+
+/** The train side of a 90/10 split of `pairs` keyed by `seed` (the search's seed), in their order. */
+export function trainSide<T>(pairs: readonly T[], seed: number): T[] {
+  const train = new Set(splitTrainTest(pairs.map((_, i) => i), DPO_TEST_FRACTION, seed, 'dpo').train);
   return pairs.filter((_, i) => train.has(i));
 }
 
@@ -411,6 +426,7 @@ async function select(env: RunEnv, t: number): Promise<void> {
   const w = new JsonlWriter(join(iterDir(env, t), 'selected.jsonl'));
   for (const i of kept) await w.write({ index: i, influence: influence[i] ?? null, ...pool[i] });
   await w.close();
+  writePlantedCounts(env, { dir: iterDir(env, t), pool: pool.length });
 }
 
 /** §3.4 step 6: DPO from the SFT model on the selected pairs gives M_t. */

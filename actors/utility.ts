@@ -25,7 +25,6 @@ import { spearman } from '../engine/influence/correlation.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
 import { keyedSeed, Rng } from '../engine/rng.ts';
 import type { SimParams } from '../engine/sim/params.ts';
-import { loadSimParams } from '../engine/sim/models.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
@@ -91,13 +90,12 @@ export interface UtilityReport {
   spearman: UtilityCorrelations;
 }
 
-interface InfluenceFile {
+export interface InfluenceFile {
   groups: { id: number; members: number[]; influence: number; firstOrder?: number }[];
 }
 
-const readJsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 /** The in-process simulated model: the check retrains with exact gradients, so it needs one. */
-function simOf(env: RunEnv): NonNullable<RunEnv['sim']> {
+export function simOf(env: RunEnv): NonNullable<RunEnv['sim']> {
   if (!env.sim) throw new InputError('the utility check retrains the model many times and runs on the simulated model in process only (this run used an inference server)');
   return env.sim;
 }
@@ -109,16 +107,16 @@ function storedFirstOrder(dir: string, influence: InfluenceFile): (number | unde
   const byId = new Map((JSON.parse(readFileSync(file, 'utf8')) as InfluenceFile).groups.map((g) => [g.id, g.firstOrder]));
   return influence.groups.map((g) => byId.get(g.id));
 }
-const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
+export const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
 const rho = (x: number[], y: number[]) => {
   const r = spearman(x, y);
   return Number.isNaN(r) ? null : r;
 };
 
 /** The run's evaluation (§3.4; actors/run-stages.ts `evaluate`): one greedy dialogue per test task, the mean metric. */
-async function testMetric(env: RunEnv, params: SimParams): Promise<number> {
+export async function testMetric(env: RunEnv, handle: unknown): Promise<number> {
   const { scenario, seed } = env.config;
-  const model = simOf(env).trainer.backendFor(params);
+  const model = env.models.trainer.backendFor(handle);
   const scores = await Promise.all(
     env.tasks.test.map(async (task) => {
       const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });
@@ -128,9 +126,36 @@ async function testMetric(env: RunEnv, params: SimParams): Promise<number> {
   return scores.reduce((s, x) => s + x, 0) / scores.length;
 }
 
-/** The run's final DPO (actors/run-stages.ts `dpo`) on `pairs`, from the SFT model. */
-function finalDpo(env: RunEnv, sftModel: SimParams, pairs: readonly PreferenceExample[], seed: number): Promise<SimParams> {
-  return simOf(env).trainer.dpo(sftModel, pairs, finalDpoOptions(env.config, pairs.length, seed));
+/**
+ * The test metric of the run's final DPO (actors/run-stages.ts `finalDpoOptions`, from the SFT
+ * model) on `pairs` with DPO seed `seed`, through the run's trainer.
+ */
+export async function dpoTestMetric(env: RunEnv, sftModel: unknown, pairs: readonly PreferenceExample[], seed: number): Promise<number> {
+  const trainer = env.models.trainer;
+  const model = await trainer.dpo(sftModel, pairs, finalDpoOptions(env.config, pairs.length, seed));
+  try {
+    return await testMetric(env, model);
+  } finally {
+    await trainer.release?.(model);
+  }
+}
+
+/**
+ * Each probe group's first-order estimate: first-order.json, or computed as the probes stage
+ * does for a run written before it existed.
+ */
+export async function groupFirstOrder(
+  env: RunEnv,
+  o: { dir: string; influence: InfluenceFile; pairs: readonly PreferenceExample[]; sftModel: unknown },
+): Promise<{ values: number[]; source: typeof FIRST_ORDER_FILE | 'computed' }> {
+  const stored = storedFirstOrder(o.dir, o.influence);
+  if (stored.every((x) => typeof x === 'number')) return { values: stored as number[], source: FIRST_ORDER_FILE };
+  const sim = simOf(env);
+  const warm = env.models.load(join(o.dir, 'warm')) as SimParams;
+  const { scenario, seed } = env.config;
+  const surrogate = await validationSurrogate(sim.trainer.backendFor(warm), { scenario, tasks: env.tasks.validation, seed });
+  const values = firstOrderInfluence(sim.world, { warm, ref: o.sftModel as SimParams, pairs: o.pairs, groups: o.influence.groups, beta: scenario.reward.dpoBeta, surrogate });
+  return { values, source: 'computed' };
 }
 
 /** The DPO seeds of the repeats: the run's own (run seed + t), then keyed ones. */
@@ -151,19 +176,10 @@ export async function analyzeUtility(env: RunEnv, opts: UtilityOptions): Promise
   const dir = iterDir(env, t);
   const pool = candidatePool(env, t);
   const influence = JSON.parse(readFileSync(join(dir, 'influence.json'), 'utf8')) as InfluenceFile;
-  const sim = simOf(env);
-  const sftModel = loadSimParams(join(dir, 'sft'));
+  simOf(env); // refuses a run over an inference server before any retraining starts
+  const sftModel = env.models.load(join(dir, 'sft'));
   const pairs = pool.map(asExample);
-
-  let firstOrder = storedFirstOrder(dir, influence);
-  const source = firstOrder.every((x) => typeof x === 'number') ? FIRST_ORDER_FILE : 'computed';
-  if (source === 'computed') {
-    // A run from before the first-order estimate: compute it as the probes stage now does.
-    const warm = loadSimParams(join(dir, 'warm'));
-    const { scenario, seed } = env.config;
-    const surrogate = await validationSurrogate(sim.trainer.backendFor(warm), { scenario, tasks: env.tasks.validation, seed });
-    firstOrder = firstOrderInfluence(sim.world, { warm, ref: sftModel, pairs, groups: influence.groups, beta: scenario.reward.dpoBeta, surrogate });
-  }
+  const { values: firstOrder, source } = await groupFirstOrder(env, { dir, influence, pairs, sftModel });
 
   const chosen = sampleGroups(
     influence.groups.map((g) => g.id),
@@ -179,7 +195,7 @@ export async function analyzeUtility(env: RunEnv, opts: UtilityOptions): Promise
   const bySeed = async (train: readonly PreferenceExample[]) => {
     const out: number[] = [];
     for (const seed of seeds) {
-      out.push(await testMetric(env, await finalDpo(env, sftModel, train, seed)));
+      out.push(await dpoTestMetric(env, sftModel, train, seed));
       opts.onModel?.(++done, total);
     }
     return out;

@@ -15,6 +15,7 @@ interface CompareFlags extends RunSizeFlags {
   out?: string;
   alpha: number;
   shares: number[];
+  plant?: number;
   quiet?: boolean;
 }
 
@@ -46,10 +47,12 @@ export function registerCompareCommand(program: Command): void {
         .argParser(shares)
         .default([...DEFAULT_SHARES], DEFAULT_SHARES.join(',')),
     )
+    .option('--plant <n>', 'plant n known-harmful pairs and their n helpful mirrors in every run\'s candidate pool (dits run --plant); the report adds what each configuration kept', intOption(1))
     .option('--quiet', 'print nothing but errors')
     .action(async (flags: CompareFlags) => {
       const scenario = resolveScenario(flags.scenario).scenario;
-      const out = flags.out ?? join('runs', `compare-${flags.preset}-${scenario.name}`);
+      // Planted runs have other settings, so they get a folder of their own.
+      const out = flags.out ?? join('runs', `compare-${flags.preset}-${scenario.name}${flags.plant !== undefined ? `-plant${flags.plant}` : ''}`);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
       const started = performance.now();
       const { report, ran, reused } = await runCompare({
@@ -62,6 +65,7 @@ export function registerCompareCommand(program: Command): void {
           alpha: flags.alpha,
         },
         shares: flags.shares,
+        ...(flags.plant !== undefined ? { plant: flags.plant } : {}),
         say,
       });
       say(`\n${report}\n`);

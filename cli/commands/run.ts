@@ -45,6 +45,7 @@ interface RunFlags extends RunSizeFlags, BackendFlags {
   probeOptimizer: 'adamw' | 'sgd';
   alpha: number;
   gamma: number;
+  plant?: number;
   out?: string;
   resume?: string;
   maxStages?: number;
@@ -98,6 +99,7 @@ function configFrom(flags: RunFlags): RunConfig {
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
     searchPolicy: flags.policy,
     ...(flags.budgetTokens !== undefined ? { budget: { tokens: flags.budgetTokens, influenceShare: flags.influenceShare } } : {}),
+    ...(flags.plant !== undefined ? { plant: { harmful: flags.plant, helpful: flags.plant } } : {}),
     training: {
       ...DEFAULT_TRAINING,
       probeOptimizer: flags.probeOptimizer,
@@ -148,6 +150,7 @@ export function registerRunCommand(program: Command): void {
     .option('--selection <mode>', `pair selection: ${SELECTION_MODES.join(', ')}`, selectionMode, 'mix')
     .option('--alpha <a>', 'fraction of pairs kept', floatOption(0, 1), 0.5)
     .option('--gamma <g>', 'weight of Q in H = influence + gamma * Q', floatOption(0, 100), 1)
+    .option('--plant <n>', 'per iteration, add n known-harmful pairs and their n helpful mirrors to the candidate pool; iter-t/planted.json counts what the selection kept (sim backend)', intOption(1))
     .option('--out <dir>', 'run folder (default: runs/run-<scenario>-seed<seed>)')
     .option('--resume <dir>', 'continue the run in this folder from its first unfinished stage (its manifest gives the settings)')
     .option('--max-stages <n>', `run at most n stages now (${STAGES.length} per iteration: ${STAGES.join(', ')}), then stop cleanly; --resume continues`, intOption(1))
@@ -164,6 +167,9 @@ export function registerRunCommand(program: Command): void {
       } else {
         if (flags.budgetTokens !== undefined && flags.policy === 'dits') {
           throw new InputError('--budget-tokens works with --policy optima only for now: the dits policy probes during the search, and those probes are not capped yet');
+        }
+        if (flags.plant !== undefined && flags.backend === 'openai') {
+          throw new InputError('--plant builds its pairs by the simulated model\'s rules, so it needs the sim backend');
         }
         const config = configFrom(flags);
         out = flags.out ?? join('runs', `run-${config.scenario.name}-seed${flags.seed}`);

@@ -4,6 +4,7 @@
  */
 import { METERS, type MeterName, type MeterReading } from '../budget.ts';
 import type { BaseSizes, Calibration, Configuration } from './plan.ts';
+import type { PlantedKept } from '../influence/plant.ts';
 import { mean, meanCi95, type MeanCi } from './stats.ts';
 
 /** One iteration of one run. Meter readings are that iteration's spend, not cumulative. */
@@ -19,6 +20,8 @@ export interface IterationResult {
   /** Influence probes run (groups; the warm baseline not counted). */
   groups: number;
   meters: Record<MeterName, MeterReading>;
+  /** Planted pairs and those the selection kept, per kind (runs with `--plant` only). */
+  planted?: PlantedKept;
 }
 
 export interface RunResult {

@@ -73,6 +73,22 @@ function budgetTable(results: CompareResults, configs: readonly Configuration[])
   return markdownTable(header, rows);
 }
 
+/** Per configuration and iteration, the planted pairs the selection kept, means over the seeds; null without planted runs. */
+function plantedTable(results: CompareResults): string | null {
+  const rows: string[][] = [];
+  for (const c of results.configurations) {
+    const runs = results.runs.filter((r) => r.configuration === c.name);
+    const iterations = Math.max(0, ...runs.map((r) => r.iterations.length));
+    for (let t = 0; t < iterations; t++) {
+      const counts = runs.flatMap((r) => r.iterations[t]?.planted ?? []);
+      if (counts.length === 0) continue;
+      const avg = (f: (p: (typeof counts)[number]) => number) => dec(counts.reduce((s, p) => s + f(p), 0) / counts.length, 1);
+      rows.push([c.name, String(t), `${avg((p) => p.harmful.kept)} / ${avg((p) => p.harmful.planted)}`, `${avg((p) => p.helpful.kept)} / ${avg((p) => p.helpful.planted)}`]);
+    }
+  }
+  return rows.length === 0 ? null : markdownTable(['configuration', 'iteration', 'harmful kept / planted', 'helpful kept / planted'], rows);
+}
+
 function rowsOf(results: CompareResults, configs: readonly Configuration[]): { c: Configuration; r: SummaryRow }[] {
   return configs.flatMap((c) => results.summary.filter((r) => r.configuration === c.name).map((r) => ({ c, r })));
 }
@@ -123,6 +139,10 @@ export function renderReport(results: CompareResults): string {
     out.push(budgetTable(results, [...budget, ...reference]));
     const notes = budget.flatMap((c) => c.notes.map((n) => `- ${c.name}: ${n}`));
     if (notes.length > 0) out.push('', ...notes);
+  }
+  const planted = plantedTable(results);
+  if (planted) {
+    out.push('', '## Planted pairs kept', '', 'Known-harmful pairs and their helpful mirrors added to every candidate pool (`--plant`, docs/influence.md §7); means over the seeds.', '', planted);
   }
   out.push('');
   return out.join('\n');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spearman } from '../../engine/influence/correlation.ts';
+import { trainSide } from '../../actors/run-stages.ts';
 import { dits, tempDir } from './helpers.ts';
 
 const SMALL = ['--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16', '--validation', '8', '--test-tasks', '20', '--quiet'];
@@ -53,7 +54,8 @@ describe('dits analyze utility', () => {
     expect(report.testTasks).toBe(20);
     const byId = new Map(influence.groups.map((g) => [g.id, g]));
     const firstOrderById = new Map(firstOrder.groups.map((g) => [g.id, g.firstOrder]));
-    const pairs = read('search/pairs.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { chosen_value: number });
+    // Probe groups index the candidate pool: the train side of the pairs' 90/10 split (run seed 0).
+    const pairs = trainSide(read('search/pairs.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { chosen_value: number }), 0);
     for (const g of report.groups) {
       const probed = byId.get(g.id);
       expect(probed, `group ${g.id}`).toBeDefined();
@@ -88,6 +90,39 @@ describe('dits analyze utility', () => {
     const small = ids(read('utility.json'));
     expect(small).toHaveLength(3);
     for (const id of small) expect(ids(first)).toContain(id);
+  });
+
+  it('--method subsets writes utility-subsets.json and .md with the fit, the split half and three bootstrap intervals, and prints the summary', () => {
+    const args = ['analyze', 'utility', run, '--method', 'subsets', '--subsets', '12', '--bootstrap', '200'];
+    const r = dits(args);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('12/12');
+    const report = JSON.parse(read('utility-subsets.json'));
+    expect(report.method).toBe('subsets');
+    expect(report.design).toMatchObject({ subsets: 12, alpha: 0.5, groupsPerSubset: Math.round(influence.groups.length / 2), seed: 0 });
+    expect(report.subsets).toHaveLength(12);
+    for (const s of report.subsets) expect(s.groups).toHaveLength(report.design.groupsPerSubset);
+    expect(report.groups.map((g: { id: number }) => g.id)).toEqual(influence.groups.map((g) => g.id));
+    expect(report.groups.reduce((s: number, g: { value: number }) => s + g.value, 0)).toBeCloseTo(0, 6);
+    expect(report.splitHalf.sizes).toEqual([6, 6]);
+    for (const key of ['q', 'influence', 'firstOrder']) {
+      const b = report.spearman[key];
+      if (b.rho === null) continue;
+      expect(b.lo).toBeLessThanOrEqual(b.hi);
+      expect(b.resamples).toBe(200);
+    }
+    const md = read('utility-subsets.md');
+    expect(md.startsWith(r.stdout.split('\nPer-group values:')[0] as string)).toBe(true);
+    for (const g of report.groups) expect(md).toMatch(new RegExp(`^\\| ${g.id} \\| ${g.pairs} \\| `, 'm'));
+    const first = read('utility-subsets.json');
+    expect(dits([...args, '--quiet']).status).toBe(0);
+    expect(read('utility-subsets.json')).toBe(first);
+  });
+
+  it('refuses a flag of the other method', () => {
+    const r = dits(['analyze', 'utility', run, '--method', 'subsets', '--repeats', '2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--repeats');
   });
 
   it('refuses a folder without a run and an iteration that was not probed', () => {
