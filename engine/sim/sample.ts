@@ -18,7 +18,7 @@ import { dialogueState, hashUniform, type DialogueState } from './state.ts';
 import { greedyPhrasing, phrasingProbabilities } from './wording.ts';
 import type { SimWorld } from './world.ts';
 
-function finish(text: string, maxTokens: number): Completion {
+export function finish(text: string, maxTokens: number): Completion {
   const cut = truncateToTokens(text, maxTokens);
   return { text: cut.text, tokens: cut.tokens, finishReason: cut.cut ? 'length' : 'stop' };
 }
