@@ -32,6 +32,7 @@ import { renderUtterance } from './render.ts';
 import { finish } from './sample.ts';
 import { analyseUtterance, dialogueState, type DialogueState, type UtteranceInfo } from './state.ts';
 import { phrasings, type Family } from './templates.ts';
+import { phrasingProbabilities } from './wording.ts';
 import { countTokens } from './tokcount.ts';
 import type { SimWorld } from './world.ts';
 
@@ -308,8 +309,7 @@ class Enumerator {
    * all of them; otherwise each phrasing's completion and probability. A Llama-3 token is at
    * least one UTF-8 byte, so a text shorter in bytes than maxTokens cannot overflow, and the
    * phrasings' byte lengths follow from phrasing 0's without rendering them (`templateBytes`).
-   * The phrasings are uniform here because that is how sample.ts draws them: this branch, and
-   * only this one, would need a trained phrasing distribution.
+   * Each phrasing weighs what the model's wording gives it (wording.ts), as sample.ts draws it.
    */
   private phrasingSplit(s: DialogueState, move: number, c: Content, r0: Reply): Array<{ completion: Completion; w: number }> | null {
     const t = templateBytes(s.world.family, move);
@@ -325,7 +325,8 @@ class Enumerator {
     const completions = Array.from({ length: k }, (_, ph) => (ph === 0 ? r0.completion : finish(renderUtterance(s, move, c, ph), this.maxTokens)));
     const over = completions.map((x) => x.finishReason === 'length' || x.tokens >= this.maxTokens);
     if (over.every((o) => o === over[0])) return null;
-    return completions.map((completion) => ({ completion, w: 1 / k }));
+    const pi = phrasingProbabilities(this.params, s.world.family, move);
+    return completions.map((completion, ph) => ({ completion, w: pi[ph] as number }));
   }
 
   private id(text: string): number {
