@@ -31,7 +31,7 @@ function shares(value: string): number[] {
 }
 
 export function registerCompareCommand(program: Command): void {
-  addRunSizeOptions(program.command('compare'), { iterations: 1, testTasks: 200 })
+  addRunSizeOptions(program.command('compare'), { iterations: 1, testTasks: 200, dpoSeeds: 1 })
     .description(
       'configurations at equal budget over k seeds (§4, §5): each a normal run folder under --out/runs, reused when finished; ' +
         'writes report.md (mean test metric with 95% Student t CI, tokens per dialogue, calls and tokens per meter), plot.svg and results.json',
