@@ -14,7 +14,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
 import {
   budgetConfiguration,
   calibrate,
-  REFERENCE,
+  CALIBRATION_SOURCE,
   selectionConfigurations,
   type BaseSizes,
   type Calibration,
@@ -180,9 +180,9 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
   let calibration: Calibration | null = null;
   const budget: Configuration[] = [];
   if (opts.shares.length > 0) {
-    const reference = runs.filter((r) => r.configuration === REFERENCE);
+    const source = runs.filter((r) => r.configuration === CALIBRATION_SOURCE);
     calibration = calibrate(
-      reference.flatMap((r) =>
+      source.flatMap((r) =>
         r.iterations.map((i) => ({
           qTokens: i.meters.q.tokens,
           influenceTokens: i.meters.influence.tokens,

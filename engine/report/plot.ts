@@ -4,7 +4,7 @@
  * other commands do not pay for loading it.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { REFERENCE } from './plan.ts';
+import { CALIBRATION_SOURCE } from './plan.ts';
 import type { CompareResults } from './results.ts';
 
 interface Point {
@@ -42,7 +42,7 @@ export function compareSpec(results: CompareResults): TopLevelSpec {
   const metric = `test ${results.metric}`;
   const selection = points(results, 'selection');
   const sweep = points(results, 'budget');
-  const reference = selection.filter((p) => p.configuration === REFERENCE).map((p) => ({ ...p, target: `${REFERENCE} (reference)` }));
+  const calibration = selection.filter((p) => p.configuration === CALIBRATION_SOURCE).map((p) => ({ ...p, target: `${CALIBRATION_SOURCE} (sets B)` }));
   const y = { field: 'mean', type: 'quantitative' as const, title: metric, scale: { zero: false } };
   const iterations = new Set(results.summary.map((r) => r.iteration)).size;
   // One iteration needs no legend.
@@ -78,10 +78,10 @@ export function compareSpec(results: CompareResults): TopLevelSpec {
             { mark: { type: 'text', dy: -12, fontSize: 9 }, encoding: { x, y, text: { field: 'target' } } },
           ],
         },
-        ...(reference.length > 0
+        ...(calibration.length > 0
           ? [
               {
-                data: { values: reference },
+                data: { values: calibration },
                 layer: [
                   { transform: [hasCi], mark: { type: 'errorbar' as const, ticks: true, color: 'gray' }, encoding: { x, y: { field: 'lo', type: 'quantitative' as const, title: metric }, y2: { field: 'hi' } } },
                   { mark: { type: 'point' as const, shape: 'diamond', filled: true, size: 80, color: 'gray' }, encoding: { x, y } },

@@ -1,6 +1,6 @@
 /** The comparison as Markdown: a table per part of the preset, with the budget sweep's mapping spelled out. */
 import { METERS } from '../budget.ts';
-import { ONE_GROUP, REFERENCE, type Configuration } from './plan.ts';
+import { CALIBRATION_SOURCE, ONE_GROUP, type Configuration } from './plan.ts';
 import type { CompareResults, MeterMean, SummaryRow } from './results.ts';
 import type { MeanCi } from './stats.ts';
 
@@ -60,7 +60,7 @@ function budgetTable(results: CompareResults, configs: readonly Configuration[])
     ...outcomeHeaders(results.metric),
   ];
   const rows = rowsOf(results, configs).map(({ c, r }) => [
-    c.kind === 'budget' ? dec(c.share ?? 0, 2) : `${c.name} (reference)`,
+    c.kind === 'budget' ? dec(c.share ?? 0, 2) : `${c.name} (sets B)`,
     String(r.iteration),
     dec(r.influenceShare, 3),
     String(c.settings.searchTasks),
@@ -82,7 +82,7 @@ export function renderReport(results: CompareResults): string {
   const k = results.seeds.length;
   const selection = results.configurations.filter((c) => c.kind === 'selection');
   const budget = results.configurations.filter((c) => c.kind === 'budget');
-  const reference = selection.filter((c) => c.name === REFERENCE);
+  const calibration = selection.filter((c) => c.name === CALIBRATION_SOURCE);
   const out: string[] = [];
   out.push(`# dits compare: ${results.preset} on ${results.scenario}`);
   out.push('');
@@ -110,7 +110,7 @@ export function renderReport(results: CompareResults): string {
     out.push('## Budget allocation sweep (§4): fixed Q + influence tokens, a growing share on influence');
     out.push('');
     out.push(
-      `Budget B = ${int(cal.budget)} Q + influence tokens per iteration: what the reference (\`mix\`) spent, mean of ${cal.observations} run-iterations. ` +
+      `Budget B = ${int(cal.budget)} Q + influence tokens per iteration: what \`mix\` spent, mean of ${cal.observations} run-iterations. ` +
         `Calibrated from those runs: ${dec(cal.tokensPerSearchTask, 1)} Q tokens per search task (24 rollouts), ` +
         `${dec(cal.pairsPerSearchTask, 2)} candidate pairs per search task, ${dec(cal.tokensPerValidationDialogue, 1)} tokens per validation dialogue, ` +
         `normalizer ≈ 100 dialogues = ${int(cal.normalizerTokens)} tokens. ` +
@@ -120,7 +120,7 @@ export function renderReport(results: CompareResults): string {
         'The realised share is influence tokens / (Q + influence tokens) as metered.',
     );
     out.push('');
-    out.push(budgetTable(results, [...budget, ...reference]));
+    out.push(budgetTable(results, [...budget, ...calibration]));
     const notes = budget.flatMap((c) => c.notes.map((n) => `- ${c.name}: ${n}`));
     if (notes.length > 0) out.push('', ...notes);
   }

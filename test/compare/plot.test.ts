@@ -9,9 +9,9 @@ describe('the comparison plot', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('</svg>');
     for (const name of ['full', 'random', 'q', 'influence', 'mix']) expect(svg).toContain(`>${name}</text>`);
-    // Sweep points are labelled by their target share, the reference by its name.
+    // Sweep points are labelled by their target share, the calibration configuration by its name.
     expect(svg).toContain('s=0.5');
-    expect(svg).toContain('mix (reference)');
+    expect(svg).toContain('mix (sets B)');
     expect(svg).toContain('Budget allocation sweep');
   });
 

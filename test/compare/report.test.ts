@@ -54,10 +54,10 @@ describe('the Markdown report', () => {
     expect(md).toContain('| configuration | iteration | test f1 (mean ± 95% CI) | 95% CI | tokens / test dialogue | pairs kept / candidates | q calls / tokens | influence calls / tokens | sft calls / tokens | eval calls / tokens |');
     expect(md).toContain('| full: full set (Optima-DPO) | 0 | 0.5500 ± 0.6353 | [-0.0853, 1.1853] | 40.0 | 30.0 / 30.0 | 1,000 / 10,000 | 600 / 6,000 | 50 / 500 | 40 / 800 |');
     expect(md).toMatch(/\| mix: mix \(γ = 1\), 50% \| 0 \| 0\.7500 ± 0\.6353 \|/);
-    // The sweep rows, then the reference.
+    // The sweep rows, then the configuration that set B.
     expect(md).toMatch(/\| 0\.00 \| 0 \| 0\.010 \| \d+ \| 1 \| all pairs \|/);
     expect(md).toMatch(/\| 0\.50 \| 0 \| 0\.375 \| \d+ \| \d+ \| 5 \|/);
-    expect(md).toMatch(/\| mix \(reference\) \| 0 \| 0\.375 \| 10 \| 10 \| 5 \|/);
+    expect(md).toMatch(/\| mix \(sets B\) \| 0 \| 0\.375 \| 10 \| 10 \| 5 \|/);
     for (const c of fixtureResults().configurations) expect(md).toContain(c.kind === 'selection' ? `| ${c.name}: ` : `| ${(c.share ?? 0).toFixed(2)} |`);
   });
 
