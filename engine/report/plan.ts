@@ -41,6 +41,8 @@ export const DEFAULT_SHARES: readonly number[] = [0, 0.2, 0.4, 0.6, 0.8];
 export interface BaseSizes extends RunSizes {
   /** Fraction of pairs kept by every selection but `full`. */
   alpha: number;
+  /** Final DPOs per run, each in its own batch order. */
+  dpoSeeds: number;
 }
 
 /** The settings a configuration gives a run. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { budgetConfiguration, calibrate, ONE_GROUP, selectionConfigurations, shareName, type BaseSizes } from '../../engine/report/plan.ts';
 
-const BASE: BaseSizes = { iterations: 1, sftTasks: 64, sftSamples: 8, searchTasks: 10, validationTasks: 10, testTasks: 200, groupSize: 5, alpha: 0.5 };
+const BASE: BaseSizes = { iterations: 1, sftTasks: 64, sftSamples: 8, searchTasks: 10, validationTasks: 10, testTasks: 200, groupSize: 5, alpha: 0.5, dpoSeeds: 1 };
 
 describe('selectionConfigurations', () => {
   it('is the five selection modes of §5 at the base sizes, influence with γ = 0 and the mix with γ = 1', () => {
