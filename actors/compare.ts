@@ -142,7 +142,8 @@ async function ensureRun(root: string, c: Configuration, manifest: RunManifest):
   const out = join(root, 'runs', runDirName(c.name, manifest.config.seed));
   const found = readManifest(out);
   if (found && !sameRun(found, manifest)) {
-    throw new InputError(`${out} holds a run with other settings than this comparison's ${c.name}: choose another --out, or delete that folder`);
+    const why = c.kind === 'budget' ? " (the sweep's search tasks and V are calibrated from the mix runs of all seeds, so another --seeds changes them)" : '';
+    throw new InputError(`${out} holds a run with other settings than this comparison's ${c.name}${why}: choose another --out, or delete that folder`);
   }
   if (found && existsSync(join(out, METRICS))) return 'reused';
   if (!found) {

@@ -2,8 +2,8 @@
  * The stages of one DITS iteration (§3.4), each a function from the
  * run folder's earlier outputs to its own outputs, written before it returns: SFT data with the
  * previous model, SFT from the base, search with the SFT model, warm start, probes, selection,
- * DPO from the SFT model (once per DPO seed), evaluation. A stage reads everything it needs from files, so a resumed
- * run continues exactly where an unbroken one would be.
+ * DPO from the SFT model (once per DPO seed), evaluation. A stage reads everything it needs from
+ * files, so a resumed run continues exactly where an unbroken one would be.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +31,8 @@ import { SimTrainer } from '../engine/sim/trainer.ts';
 import type { SimWorld } from '../engine/sim/world.ts';
 import type { PreferenceExample, ProbeStepOptions, SftTarget, Trainer } from '../engine/trainer.ts';
 import { expectedMetric } from '../engine/sim/expected.ts';
-import { keyedSeed } from '../engine/rng.ts';
 import type { EvalResult, ExpectedResult, ModelScore } from '../engine/eval-result.ts';
+import { keyedSeed } from '../engine/rng.ts';
 import { mean } from '../engine/report/stats.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
@@ -124,18 +124,19 @@ export interface RunEnv {
 
 export const iterDir = (env: RunEnv, t: number) => join(env.out, `iter-${t}`);
 
-export const dpoSeedsOf = (config: RunConfig) => config.dpoSeeds ?? 1;
-
-/** The batch-order seed of DPO seed k: k = 0 keeps the seed of runs made before there were several. */
-export const dpoSeed = (seed: number, t: number, k: number) => (k === 0 ? seed + t : keyedSeed(seed, t, 'dpo-order', k));
-
-/** The state of DPO seed k: `model` (M_t) for k = 0, then `model-1`, `model-2`, ... */
-export const dpoModelName = (k: number): ModelName => (k === 0 ? 'model' : `model-${k}`);
-
 const readJsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 /** A model state the iteration kept: `sft`, `warm`, `model` (the DPO model M_t) or another DPO seed's `model-k`. */
 type ModelName = 'sft' | 'warm' | 'model' | `model-${number}`;
+
+const dpoSeedsOf = (config: RunConfig) => config.dpoSeeds ?? 1;
+
+/** The batch-order seed of DPO seed k: k = 0 keeps the seed of runs made before there were several. */
+const dpoSeed = (seed: number, t: number, k: number) => (k === 0 ? seed + t : keyedSeed(seed, t, 'dpo-order', k));
+
+/** The state of DPO seed k: `model` (M_t) for k = 0, then `model-1`, `model-2`, ... */
+const dpoModelName = (k: number): ModelName => (k === 0 ? 'model' : `model-${k}`);
+
 const saved = (env: RunEnv, t: number, name: ModelName) => env.models.load(join(iterDir(env, t), name));
 const keep = (env: RunEnv, t: number, name: ModelName, handle: unknown) => env.models.save(join(iterDir(env, t), name), handle);
 
