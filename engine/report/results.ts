@@ -1,6 +1,8 @@
 /**
  * The numbers of a comparison: what each (configuration, seed) run produced per iteration, and
- * per (configuration, iteration) their summary over seeds. `results.json` holds both.
+ * per (configuration, iteration) their summary over seeds: paired per seed with the reference
+ * configuration and with the run's own SFT model, the batch-order noise the DPO seeds show, and
+ * the collapses. `results.json` holds both.
  */
 import { METERS, type MeterName, type MeterReading } from '../budget.ts';
 import type { BaseSizes, Calibration, Configuration } from './plan.ts';
@@ -61,9 +63,14 @@ export interface PairedDifference extends MeanCi {
   perSeed: { seed: number; difference: number }[];
   /** The 95% interval lies wholly above or below 0; null without an interval (one seed). */
   excludesZero: boolean | null;
-  /** The SD that batch order alone gives one seed's difference (from the DPO seeds); null with one DPO seed. */
+  /** The SD batch order alone gives one seed's difference: √(a² + b²) of the two run-mean SDs; null with one DPO seed. */
+  batchOrderSdPerSeed: number | null;
+  /** The SD batch order alone gives the mean difference: batchOrderSdPerSeed / √(seeds). */
   batchOrderSd: number | null;
-  /** For a difference whose interval excludes 0: batchOrderSd < |mean| / 3. Null otherwise, or when unmeasured. */
+  /**
+   * For a difference whose interval excludes 0: batchOrderSd < |mean| / 3, so batch order alone
+   * cannot have made the effect. Null otherwise, or when unmeasured.
+   */
   batchOrderBelowThird: boolean | null;
 }
 
@@ -114,7 +121,7 @@ export interface SummaryRow extends MeasureSummary {
   influenceShare: number;
 }
 
-/** A DPO model collapsed when its test metric is this far below its SFT model's, or further. */
+/** A DPO model collapsed when its test metric is more than this below its SFT model's (absolute). */
 export const COLLAPSE_MARGIN = 0.1;
 
 export interface CompareResults {
@@ -181,14 +188,20 @@ function batchOrderNoise(runs: readonly RunValues[]): BatchOrderNoise | null {
   return { perModel, runMean: perModel / Math.sqrt(mean(runs.map((r) => r.perDpoSeed.length))) };
 }
 
-/** a − b per seed the two share; `batchOrderSd` is the noise batch order gives one seed's difference. */
-export function pairedDifference(minus: string, a: readonly { seed: number; value: number }[], b: readonly { seed: number; value: number }[], batchOrderSd: number | null): PairedDifference {
+/** a − b per seed the two share; `batchOrderSdPerSeed` is the noise batch order gives one seed's difference. */
+export function pairedDifference(
+  minus: string,
+  a: readonly { seed: number; value: number }[],
+  b: readonly { seed: number; value: number }[],
+  batchOrderSdPerSeed: number | null,
+): PairedDifference {
   const other = new Map(b.map((v) => [v.seed, v.value]));
   const perSeed = a.filter((v) => other.has(v.seed)).map((v) => ({ seed: v.seed, difference: v.value - (other.get(v.seed) as number) }));
   const ci = meanCi95(perSeed.map((d) => d.difference));
   const excludesZero = ci.lo === null || ci.hi === null ? null : ci.lo > 0 || ci.hi < 0;
+  const batchOrderSd = batchOrderSdPerSeed === null ? null : batchOrderSdPerSeed / Math.sqrt(perSeed.length);
   const batchOrderBelowThird = excludesZero === true && batchOrderSd !== null ? batchOrderSd < Math.abs(ci.mean) / 3 : null;
-  return { minus, ...ci, perSeed, excludesZero, batchOrderSd, batchOrderBelowThird };
+  return { minus, ...ci, perSeed, excludesZero, batchOrderSdPerSeed, batchOrderSd, batchOrderBelowThird };
 }
 
 /** The summary of one metric of a configuration's runs, paired with its SFT models and with the reference's runs (null for the reference itself). */

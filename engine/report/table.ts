@@ -131,9 +131,10 @@ function definitions(results: CompareResults): string[] {
       '"excludes 0": the seeds resolve the sign of the difference.',
     `- **batch-order SD**: per run, the SD of the test metric across its ${plural(d, 'DPO seed')} (the same pairs from the same SFT model, only the batch order differs), ` +
       `pooled over the configuration's runs as the root mean of the variances: what batch order alone does to one DPO model. Of a run's mean: that / √${d}. ` +
-      "For a paired difference, the batch-order SD of one seed's difference: √(a² + b²) of the two run-mean SDs (the SFT model has none). " +
-      'For every difference whose interval excludes 0 the report says whether this is below a third of the effect: if it is, batch order cannot make the effect; ' +
-      'if not, one seed\'s comparison is within a few batch orders of no effect, and more DPO seeds are needed to trust it.' +
+      "For a paired difference, one seed's difference has the batch-order SD √(a² + b²) of the two run-mean SDs (the SFT model has none), " +
+      `and the mean difference over the seeds that / √${k}. ` +
+      'For every difference whose interval excludes 0 the report says whether the mean difference\'s batch-order SD is below a third of the effect: ' +
+      'if it is, batch order alone did not make the effect (it would take a 3-SD draw); if not, more DPO seeds or seeds are needed to trust it.' +
       (d === 1 ? ' With 1 DPO seed per run it is not measured.' : ''),
     `- **collapsed**: a DPO model whose test ${metric} is more than ${COLLAPSE_MARGIN} below its SFT model's; the share of the configuration's seeds × DPO seeds, with Wilson's 95% interval.`,
     '- **zero-gradient share**: candidate pairs (and selected pairs) whose DPO gradient at the SFT model is exactly 0: they fill batches and teach nothing. Mean over seeds.',
@@ -143,7 +144,18 @@ function definitions(results: CompareResults): string[] {
 }
 
 function pairedTable(results: CompareResults): string {
-  const header = ['configuration', 'iteration', 'metric', 'per-seed differences', 'mean', 'SD', '95% t interval', 'excludes 0', "batch-order SD of a seed's difference", 'below a third of the effect'];
+  const header = [
+    'configuration',
+    'iteration',
+    'metric',
+    'per-seed differences',
+    'mean',
+    'SD',
+    '95% t interval',
+    'excludes 0',
+    "batch-order SD: one seed's difference / the mean",
+    'below a third of the effect',
+  ];
   const rows = results.summary.flatMap((r) =>
     measuresOf(results, r).flatMap(({ name, m }) => {
       const d = m.vsReference;
@@ -158,7 +170,7 @@ function pairedTable(results: CompareResults): string {
           orDash(d.sd, 4),
           formatInterval(d),
           yesNo(d.excludesZero),
-          orDash(d.batchOrderSd, 4),
+          d.batchOrderSd === null ? '– (1 DPO seed)' : `${dec(d.batchOrderSdPerSeed as number, 4)} / ${dec(d.batchOrderSd, 4)}`,
           yesNo(d.batchOrderBelowThird),
         ],
       ];
@@ -172,10 +184,11 @@ function verdict(r: SummaryRow, name: string, d: PairedDifference): string {
   const other = d.minus === 'sft' ? 'its SFT model' : `\`${d.minus}\``;
   const effect = `\`${r.configuration}\` − ${other}${r.iteration > 0 ? ` (iteration ${r.iteration})` : ''}, ${name}: ${formatDifference(d)}`;
   if (d.batchOrderSd === null) return `- ${effect}; batch-order noise not measured (1 DPO seed).`;
-  const third = Math.abs(d.mean) / 3;
+  const noise = `batch-order SD of the mean difference ${dec(d.batchOrderSd, 4)} (of one seed's ${dec(d.batchOrderSdPerSeed as number, 4)})`;
+  const third = dec(Math.abs(d.mean) / 3, 4);
   return d.batchOrderBelowThird
-    ? `- ${effect}; batch-order SD ${dec(d.batchOrderSd, 4)} is below a third of the effect (${dec(third, 4)}): batch order does not explain it.`
-    : `- ${effect}; batch-order SD ${dec(d.batchOrderSd, 4)} is not below a third of the effect (${dec(third, 4)}): within batch-order noise of a single seed; more DPO seeds needed.`;
+    ? `- ${effect}; ${noise} is below a third of the effect (${third}): batch order alone did not make it.`
+    : `- ${effect}; ${noise} is not below a third of the effect (${third}): batch order alone could make much of it; more DPO seeds or seeds are needed to trust it.`;
 }
 
 function verdicts(results: CompareResults, which: 'vsReference' | 'gainOverSft'): string[] {

@@ -64,6 +64,9 @@ describe('dits compare', () => {
         expect(r.vsReference.mean).toBeCloseTo(mean(differences), 12);
         expect(r.vsReference.lo).toBeLessThanOrEqual(r.vsReference.mean);
         expect(r.vsReference.excludesZero).toBe(r.vsReference.lo > 0 || r.vsReference.hi < 0);
+        // Batch order: each side's run-mean SD, combined for one seed's difference, then over the two seeds.
+        expect(r.vsReference.batchOrderSdPerSeed).toBeCloseTo(Math.hypot(r.batchOrder.runMean, row('full').batchOrder.runMean), 12);
+        expect(r.vsReference.batchOrderSd).toBeCloseTo(r.vsReference.batchOrderSdPerSeed / Math.SQRT2, 12);
       }
       expect(r.gainOverSft.perSeed.map((p: { difference: number }) => p.difference)).toEqual(evals.map((e) => e.metric - e.sft.metric));
       expect(r.sft.mean).toBeCloseTo(mean(evals.map((e) => e.sft.metric)), 12);

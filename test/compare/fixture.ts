@@ -13,10 +13,11 @@ const meters = (q: number, influence: number): Record<MeterName, MeterReading> =
 });
 
 /**
- * Configuration i on seed s scores m = 0.5 + 0.05·i + 0.1·s + 0.01·i·s (its DPO seeds m ∓ 0.02),
- * its SFT model 0.6 + 0.1·s, so DPO seed 0 of `full` (i = 0) is 0.12 below SFT: collapsed; its
- * difference to `full` on seed s is 0.05·i + 0.01·i·s. With `expected`, the expected metric is
- * m − 0.1 (DPO seeds m − 0.1 ∓ 0.01), its SFT's 0.5 + 0.1·s.
+ * Configuration i on seed s scores m = 0.5 + 0.05·i + 0.1·s + 0.01·i·s (its DPO seeds m ∓ w,
+ * w = 0.02·(1 + i), so a run mean's batch-order SD is w), its SFT model 0.6 + 0.1·s, so DPO seed
+ * 0 of `full` (i = 0) is 0.12 below SFT: collapsed; its difference to `full` on seed s is
+ * 0.05·i + 0.01·i·s. With `expected`, the expected metric is m − 0.1 (DPO seeds m − 0.1 ∓ 0.01),
+ * its SFT's 0.5 + 0.1·s.
  */
 export function fixtureResults(seeds = [0, 1], opts: { reference?: string; expected?: boolean } = {}): CompareResults {
   const calibration = calibrate([{ qTokens: 10_000, influenceTokens: 6_000, pairs: 30, groups: 6, searchTasks: 10, validationTasks: 10 }]);
@@ -26,6 +27,7 @@ export function fixtureResults(seeds = [0, 1], opts: { reference?: string; expec
     seeds.map((seed) => {
       const m = 0.5 + 0.05 * i + 0.1 * seed + 0.01 * i * seed;
       const kept = c.name === 'full' ? 30 : 15;
+      const w = 0.02 * (1 + i);
       return {
         configuration: c.name,
         seed,
@@ -39,8 +41,8 @@ export function fixtureResults(seeds = [0, 1], opts: { reference?: string; expec
             meanTokens: 40 + i,
             testTasks: 20,
             perDpoSeed: [
-              { metric: m - 0.02, meanTokens: 40 + i },
-              { metric: m + 0.02, meanTokens: 40 + i },
+              { metric: m - w, meanTokens: 40 + i },
+              { metric: m + w, meanTokens: 40 + i },
             ],
             sft: { metric: 0.6 + 0.1 * seed, meanTokens: 38 },
             expected: opts.expected ? { metric: m - 0.1, perDpoSeed: [m - 0.11, m - 0.09], sft: 0.5 + 0.1 * seed, temperature: 0.7, minMass: 1 } : null,

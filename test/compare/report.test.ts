@@ -48,14 +48,19 @@ describe('summarize', () => {
     expect(d.sd).toBeCloseTo(0.01, 12);
     expect(d.half).toBeCloseTo((4.3027 * 0.01) / Math.sqrt(3), 12);
     expect(d.excludesZero).toBe(true);
-    // Both run means move by 0.02 with batch order (DPO seeds m ∓ 0.02): √(0.02² + 0.02²) against a third of 0.06.
-    expect(d.batchOrderSd).toBeCloseTo(Math.SQRT2 * 0.02, 12);
+    // Run means move with batch order by 0.04 (random) and 0.02 (full): one seed's difference by
+    // √(0.04² + 0.02²), the mean of three by that / √3 = 0.0258, not below a third of 0.06.
+    expect(d.batchOrderSdPerSeed).toBeCloseTo(Math.sqrt(0.04 ** 2 + 0.02 ** 2), 12);
+    expect(d.batchOrderSd).toBeCloseTo(Math.sqrt(0.04 ** 2 + 0.02 ** 2) / Math.sqrt(3), 12);
     expect(d.batchOrderBelowThird).toBe(false);
+    // mix: √(0.1² + 0.02²) / √3 = 0.0589 < 0.24 / 3.
+    expect(mix.vsReference!.batchOrderSd).toBeCloseTo(Math.sqrt(0.1 ** 2 + 0.02 ** 2) / Math.sqrt(3), 12);
     expect(mix.vsReference!.batchOrderBelowThird).toBe(true);
     // Against its own SFT model (0.6 + 0.1·s), whose batch-order noise is none.
     expect(full.gainOverSft.minus).toBe('sft');
     expect(full.gainOverSft.mean).toBeCloseTo(-0.1, 12);
-    expect(full.gainOverSft.batchOrderSd).toBeCloseTo(0.02, 12);
+    expect(full.gainOverSft.batchOrderSdPerSeed).toBeCloseTo(0.02, 12);
+    expect(full.gainOverSft.batchOrderSd).toBeCloseTo(0.02 / Math.sqrt(3), 12);
     expect(full.sft.mean).toBeCloseTo(0.7, 12);
   });
 
@@ -63,7 +68,7 @@ describe('summarize', () => {
     const rows = fixtureResults([0, 1, 2]).summary;
     const full = rows.find((r) => r.configuration === 'full')!;
     const q = rows.find((r) => r.configuration === 'q')!;
-    // Two DPO seeds m ∓ 0.02: sd 0.04 / √2 in every run; a run's mean: that / √2.
+    // full's two DPO seeds m ∓ 0.02: sd 0.04 / √2 in every run; a run's mean: that / √2.
     expect(full.batchOrder!.perModel).toBeCloseTo(0.04 / Math.SQRT2, 12);
     expect(full.batchOrder!.runMean).toBeCloseTo(0.02, 12);
     expect(full.dpoSeeds).toBe(2);
@@ -84,8 +89,9 @@ describe('summarize', () => {
     expect(e.temperature).toBe(0.7);
     expect(e.metric.mean).toBeCloseTo(random.metric.mean - 0.1, 12);
     expect(e.vsReference!.mean).toBeCloseTo(0.06, 12);
-    // DPO seeds m − 0.1 ∓ 0.01: a run mean's SD is 0.01, the difference's √2 · 0.01 < 0.06 / 3.
-    expect(e.vsReference!.batchOrderSd).toBeCloseTo(Math.SQRT2 * 0.01, 12);
+    // DPO seeds m − 0.1 ∓ 0.01: a run mean's SD is 0.01, the mean difference's √2 · 0.01 / √3 < 0.06 / 3.
+    expect(e.vsReference!.batchOrderSdPerSeed).toBeCloseTo(Math.SQRT2 * 0.01, 12);
+    expect(e.vsReference!.batchOrderSd).toBeCloseTo((Math.SQRT2 * 0.01) / Math.sqrt(3), 12);
     expect(e.vsReference!.batchOrderBelowThird).toBe(true);
     expect(e.gainOverSft.mean).toBeCloseTo(-0.04, 12);
   });
@@ -103,12 +109,14 @@ describe('pairedDifference', () => {
 
   it('pairs the seeds both sides have and judges the batch-order noise only of a resolved difference', () => {
     // Differences 0.1, 0.12, 0.08: mean 0.1, sd 0.02, interval 0.1 ± 4.3027 · 0.02 / √3 = [0.0503, 0.1497].
-    const d = pairedDifference('ref', a, b, 0.01);
+    const d = pairedDifference('ref', a, b, 0.05);
     expect(d.perSeed).toHaveLength(3);
     expect(d.lo).toBeCloseTo(0.1 - (4.3027 * 0.02) / Math.sqrt(3), 12);
     expect(d.excludesZero).toBe(true);
+    // One seed's batch-order SD 0.05, the mean's 0.05 / √3 = 0.0289 < 0.1 / 3; 0.06 / √3 = 0.0346 is not.
+    expect(d.batchOrderSd).toBeCloseTo(0.05 / Math.sqrt(3), 12);
     expect(d.batchOrderBelowThird).toBe(true);
-    expect(pairedDifference('ref', a, b, 0.05).batchOrderBelowThird).toBe(false);
+    expect(pairedDifference('ref', a, b, 0.06).batchOrderBelowThird).toBe(false);
     expect(pairedDifference('ref', a, b, null).batchOrderBelowThird).toBeNull();
     const unresolved = pairedDifference('ref', a, [0.7, 0.6, 0.5].map((value, seed) => ({ seed, value })), 0);
     expect(unresolved.excludesZero).toBe(false);
@@ -167,11 +175,15 @@ describe('the Markdown report', () => {
   it('tabulates the paired differences with their verdicts, and each configuration against its SFT model', () => {
     const md = renderReport(fixtureResults([0, 1, 2], { expected: true }));
     expect(md).toContain('## Paired differences against `full`');
-    expect(md).toContain('| random − full | 0 | test f1 | 0.0500, 0.0600, 0.0700 | 0.0600 | 0.0100 | [0.0352, 0.0848] | yes | 0.0283 | no |');
-    expect(md).toContain('| random − full | 0 | expected f1 at T = 0.7 | 0.0500, 0.0600, 0.0700 | 0.0600 | 0.0100 | [0.0352, 0.0848] | yes | 0.0141 | yes |');
+    expect(md).toContain('| random − full | 0 | test f1 | 0.0500, 0.0600, 0.0700 | 0.0600 | 0.0100 | [0.0352, 0.0848] | yes | 0.0447 / 0.0258 | no |');
+    expect(md).toContain('| random − full | 0 | expected f1 at T = 0.7 | 0.0500, 0.0600, 0.0700 | 0.0600 | 0.0100 | [0.0352, 0.0848] | yes | 0.0141 / 0.0082 | yes |');
     expect(md).not.toContain('| full − full |');
-    expect(md).toContain('- `random` − `full`, test f1: 0.0600 [0.0352, 0.0848]; batch-order SD 0.0283 is not below a third of the effect (0.0200): within batch-order noise of a single seed; more DPO seeds needed.');
-    expect(md).toContain('- `mix` − `full`, test f1: 0.2400 [0.1406, 0.3394]; batch-order SD 0.0283 is below a third of the effect (0.0800): batch order does not explain it.');
+    expect(md).toContain(
+      '- `random` − `full`, test f1: 0.0600 [0.0352, 0.0848]; batch-order SD of the mean difference 0.0258 (of one seed\'s 0.0447) is not below a third of the effect (0.0200): ' +
+        'batch order alone could make much of it; more DPO seeds or seeds are needed to trust it.',
+    );
+    expect(md).toContain('- `mix` − `full`, test f1: 0.2400 [0.1406, 0.3394]; batch-order SD of the mean difference 0.0589 (of one seed\'s 0.1020) is below a third of the effect (0.0800): batch order alone did not make it.');
+    expect(md).toContain('- `random` − its SFT model, test f1: -0.0400 [-0.0648, -0.0152]; batch-order SD of the mean difference 0.0231');
     expect(md).toContain('## Against the SFT model');
     expect(md).toContain('| full | 0 | test f1 | 0.7000 ± 0.2484 | 0.6000 ± 0.2484 | -0.1000 [-0.1000, -0.1000] | 0.0283 / 0.0200 | 0.500 [0.188, 0.812] (3/6) | 0.400 / 0.100 | 4.0 |');
     expect(md).toContain('| full | 0 | expected f1 at T = 0.7 | 0.6000 ± 0.2484 | 0.5000 ± 0.2484 |');
