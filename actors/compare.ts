@@ -2,7 +2,9 @@
  * `dits compare`: the configurations of a preset over k seeds, each (configuration, seed) a
  * normal run folder `runs/<configuration>-seed<k>/` made by the same pipeline as `dits run`;
  * finished folders are reused and unfinished ones resumed, so an interrupted comparison
- * continues. Then the summary over seeds as results.json, report.md and plot.svg.
+ * continues. Then the summary over seeds as results.json, report.md and plot.svg: each
+ * configuration paired per seed with a reference configuration and with its own SFT model,
+ * and the batch-order noise its DPO seeds show.
  *
  * Order: the selection ablation for every seed first (its `mix` runs calibrate the budget
  * sweep, engine/report/plan.ts), then the sweep for every seed.
@@ -14,13 +16,16 @@ import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
 import {
   budgetConfiguration,
   calibrate,
-  REFERENCE,
+  CALIBRATION_SOURCE,
   selectionConfigurations,
   type BaseSizes,
   type Calibration,
   type Configuration,
   type Preset,
+  shareName,
 } from '../engine/report/plan.ts';
+import type { PairStats } from '../engine/influence/pair-stats.ts';
+import { generatorFor } from '../engine/tasks.ts';
 import { compareSpec, renderSvg } from '../engine/report/plot.ts';
 import { influenceShare, iterationSpend, summarize, type CompareResults, type IterationResult, type RunResult } from '../engine/report/results.ts';
 import { renderReport } from '../engine/report/table.ts';
@@ -34,6 +39,7 @@ import type { PlantedKept } from '../engine/influence/plant.ts';
 
 /** The per-kind counts of a planted.json, without its other fields. */
 const plantedKeptOf = (p: PlantedKept): PlantedKept => ({ harmful: { ...p.harmful }, helpful: { ...p.helpful } });
+import { DPO_FILE, PAIR_STATS_FILE, type DpoRecord } from './run-stages.ts';
 
 /** Seed k's validation tasks come from the generator with seed k + this (the other tasks from seed k). */
 export const VALIDATION_SEED_OFFSET = 1_000_000;
@@ -42,6 +48,8 @@ export interface CompareOptions {
   out: string;
   preset: Preset;
   scenario: Scenario;
+  /** Where the scenario came from, for the report: `built-in scenarios/builtin/<name>.yaml` or the file given. */
+  scenarioSource: string;
   /** Seeds 0 .. seeds - 1. */
   seeds: number;
   base: BaseSizes;
@@ -49,6 +57,10 @@ export interface CompareOptions {
   shares: readonly number[];
   /** Known-harmful and known-helpful pairs planted in every run (`dits run --plant`); absent: none. */
   plant?: number;
+  /** The configuration every other is paired against, per seed. */
+  reference: string;
+  /** The sampling temperature of the expected test metric; null: not measured. */
+  expectedTemperature: number | null;
   /** One line per finished run, and other progress. */
   say: (line: string) => void;
 }
@@ -61,7 +73,7 @@ export interface CompareOutcome {
   reused: number;
 }
 
-export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'plant'>, c: Configuration, seed: number): RunManifest {
+export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'plant' | 'expectedTemperature'>, c: Configuration, seed: number): RunManifest {
   const { base } = opts;
   return {
     dits_version: DITS_VERSION,
@@ -78,6 +90,8 @@ export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'pl
       groupSize: c.settings.groupSize,
       selection: { ...c.settings.selection },
       ...(opts.plant !== undefined ? { plant: { harmful: opts.plant, helpful: opts.plant } } : {}),
+      dpoSeeds: base.dpoSeeds,
+      ...(opts.expectedTemperature !== null ? { expectedMetric: { temperature: opts.expectedTemperature } } : {}),
       training: { ...DEFAULT_TRAINING },
     },
     tasks: { task_seed: seed, validation_task_seed: seed + VALIDATION_SEED_OFFSET },
@@ -101,17 +115,23 @@ export function readRunResult(root: string, configuration: string, manifest: Run
   const reports = (JSON.parse(readFileSync(join(root, dir, METRICS), 'utf8')) as { iterations: IterationReport[] }).iterations;
   const spend = iterationSpend(reports.map((r) => r.meters as Record<MeterName, MeterReading>));
   const iterations: IterationResult[] = reports.map((r, t) => {
-    const influence = JSON.parse(readFileSync(join(root, dir, `iter-${t}`, 'influence.json'), 'utf8')) as { groups: unknown[] };
-    const planted = join(root, dir, `iter-${t}`, PLANTED);
+    const file = (name: string) => join(root, dir, `iter-${t}`, name);
+    const read = <T>(name: string) => JSON.parse(readFileSync(file(name), 'utf8')) as T;
+    const planted = file(PLANTED);
     return {
       ...(existsSync(planted) ? { planted: plantedKeptOf(JSON.parse(readFileSync(planted, 'utf8')) as PlantedKept) } : {}),
       iteration: r.iteration,
       metric: r.eval.metric,
       meanTokens: r.eval.meanTokens,
       testTasks: r.eval.tasks,
+      perDpoSeed: r.eval.perDpoSeed,
+      sft: r.eval.sft,
+      expected: r.eval.expected ?? null,
       pairsCandidate: r.pairsCandidate,
       pairsKept: r.pairsKept,
-      groups: influence.groups.length,
+      groups: read<{ groups: unknown[] }>('influence.json').groups.length,
+      dpoSteps: read<DpoRecord>(DPO_FILE).steps,
+      pairStats: existsSync(file(PAIR_STATS_FILE)) ? read<PairStats>(PAIR_STATS_FILE) : null,
       meters: spend[t] as Record<MeterName, MeterReading>,
     };
   });
@@ -132,7 +152,8 @@ async function ensureRun(root: string, c: Configuration, manifest: RunManifest):
   const out = join(root, 'runs', runDirName(c.name, manifest.config.seed));
   const found = readManifest(out);
   if (found && !sameRun(found, manifest)) {
-    throw new InputError(`${out} holds a run with other settings than this comparison's ${c.name}: choose another --out, or delete that folder`);
+    const why = c.kind === 'budget' ? " (the sweep's search tasks and V are calibrated from the mix runs of all seeds, so another --seeds changes them)" : '';
+    throw new InputError(`${out} holds a run with other settings than this comparison's ${c.name}${why}: choose another --out, or delete that folder`);
   }
   if (found && existsSync(join(out, METRICS))) return 'reused';
   if (!found) {
@@ -152,10 +173,19 @@ async function ensureRun(root: string, c: Configuration, manifest: RunManifest):
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/** `0.9100 (DPO seeds 0.9000 0.9300 0.9000; SFT 0.8500)`. */
+function scoreLine(i: IterationResult): string {
+  const f = (n: number) => n.toFixed(4);
+  const seeds = i.perDpoSeed.length > 1 ? `DPO seeds ${i.perDpoSeed.map((s) => f(s.metric)).join(' ')}; ` : '';
+  return `${f(i.metric)} (${seeds}SFT ${f(i.sft.metric)})`;
+}
+
 export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> {
   const { out, base, say } = opts;
   const seeds = Array.from({ length: opts.seeds }, (_, k) => k);
   const selection = selectionConfigurations(base);
+  const names = [...selection.map((c) => c.name), ...opts.shares.map(shareName)];
+  if (!names.includes(opts.reference)) throw new InputError(`--reference ${opts.reference}: not a configuration of this comparison (${names.join(', ')})`);
   const total = (selection.length + opts.shares.length) * seeds.length;
   const runs: RunResult[] = [];
   let done = 0;
@@ -177,7 +207,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
         const last = r.iterations[r.iterations.length - 1] as IterationResult;
         const when = status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
         say(
-          `[${String(done).padStart(width)}/${total}] ${c.name} seed ${seed}: test ${opts.scenario.metric} ${last.metric.toFixed(4)}, ` +
+          `[${String(done).padStart(width)}/${total}] ${c.name} seed ${seed}: test ${opts.scenario.metric} ${scoreLine(last)}, ` +
             `${last.meanTokens.toFixed(1)} tokens/dialogue, Q ${int(last.meters.q.tokens)} + influence ${int(last.meters.influence.tokens)} tokens ` +
             `(share ${influenceShare(last.meters).toFixed(3)}) (${when})\n`,
         );
@@ -190,9 +220,9 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
   let calibration: Calibration | null = null;
   const budget: Configuration[] = [];
   if (opts.shares.length > 0) {
-    const reference = runs.filter((r) => r.configuration === REFERENCE);
+    const source = runs.filter((r) => r.configuration === CALIBRATION_SOURCE);
     calibration = calibrate(
-      reference.flatMap((r) =>
+      source.flatMap((r) =>
         r.iterations.map((i) => ({
           qTokens: i.meters.q.tokens,
           influenceTokens: i.meters.influence.tokens,
@@ -217,14 +247,18 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
     dits_version: DITS_VERSION,
     preset: opts.preset,
     scenario: opts.scenario.name,
+    scenarioSource: opts.scenarioSource,
+    tasks: { generator: generatorFor(opts.scenario).name, validationSeedOffset: VALIDATION_SEED_OFFSET },
     metric: opts.scenario.metric,
+    reference: opts.reference,
+    expectedTemperature: opts.expectedTemperature,
     seeds,
     base,
     shares: [...opts.shares],
     calibration,
     configurations,
     runs,
-    summary: summarize(configurations, runs),
+    summary: summarize(configurations, runs, opts.reference),
   };
   const report = renderReport(results);
   writeJsonAtomic(join(out, 'results.json'), results);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { assign, createActor, fromPromise, setup, toPromise } from 'xstate';
 import { writeJsonAtomic } from '../engine/files.ts';
 import { Meter, METERS, type MeterName, type MeterReading } from '../engine/budget.ts';
-import { candidatePool, iterDir, meterReadings, STAGE_FUNCTIONS, STAGES, type EvalResult, type RunEnv, type Stage } from './run-stages.ts';
+import type { EvalResult } from '../engine/eval-result.ts';
+import { candidatePool, iterDir, meterReadings, STAGE_FUNCTIONS, STAGES, type RunEnv, type Stage } from './run-stages.ts';
 
 export interface StageMark {
   iteration: number;

@@ -2,8 +2,8 @@
  * The stages of one DITS iteration (§3.4), each a function from the
  * run folder's earlier outputs to its own outputs, written before it returns: SFT data with the
  * previous model, SFT from the base, search with the SFT model, warm start, probes, selection,
- * DPO from the SFT model, evaluation. A stage reads everything it needs from files, so a resumed
- * run continues exactly where an unbroken one would be.
+ * DPO from the SFT model (once per DPO seed), evaluation. A stage reads everything it needs from
+ * files, so a resumed run continues exactly where an unbroken one would be.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import type { SftExample } from '../engine/examples.ts';
 import { JsonlWriter, writeJsonAtomic } from '../engine/files.ts';
 import { splitTrainTest } from '../engine/export/split.ts';
 import { DPO_TEST_FRACTION } from '../engine/export/index.ts';
+import { pairStats, zeroGradientPairs, type PairStats } from '../engine/influence/pair-stats.ts';
 import { probeGroups, type ProbeGroup } from '../engine/influence/groups.ts';
 import { probeMetric, runProbes, type ProbeRun } from '../engine/influence/probe.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
@@ -31,6 +32,10 @@ import type { RunModels } from '../engine/models.ts';
 import { SimTrainer } from '../engine/sim/trainer.ts';
 import type { SimWorld } from '../engine/sim/world.ts';
 import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftTarget, Trainer } from '../engine/trainer.ts';
+import { expectedMetric } from '../engine/sim/expected.ts';
+import type { EvalResult, ExpectedResult, ModelScore } from '../engine/eval-result.ts';
+import { keyedSeed } from '../engine/rng.ts';
+import { mean } from '../engine/report/stats.ts';
 import { scoreAnswer } from '../scenarios/metrics/index.ts';
 import { CHECKPOINT, runSearch, type TaskSearcher } from './run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
@@ -59,6 +64,17 @@ export interface RunConfig extends RunSizes {
   budget?: { tokens: number; influenceShare: number };
   /** Known-harmful and known-helpful pairs added to each iteration's candidate pool (actors/plant.ts); absent: none. */
   plant?: { harmful: number; helpful: number };
+  /**
+   * How many times the final DPO is trained, each with its own batch order; the first is M_t,
+   * the others are measured only. A run's test metric depends on the batch order, so one
+   * DPO seed cannot tell a selection's effect from that noise. Absent in older manifests: 1.
+   */
+  dpoSeeds?: number;
+  /**
+   * In-process runs: also score every model by its exact expected test metric when sampling at
+   * this temperature (engine/sim/expected.ts), which no finite set of greedy dialogues gives.
+   */
+  expectedMetric?: { temperature: number };
   /** Learning rates and steps in the simulated model's units (docs/simulated-model.md). */
   training: TrainingConfig;
 }
@@ -144,9 +160,19 @@ export const iterDir = (env: RunEnv, t: number) => join(env.out, `iter-${t}`);
 
 const readJsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-/** A model state the iteration kept: `sft`, `warm` or `model` (the DPO model M_t). */
-const saved = (env: RunEnv, t: number, name: 'sft' | 'warm' | 'model') => env.models.load(join(iterDir(env, t), name));
-const keep = (env: RunEnv, t: number, name: 'sft' | 'warm' | 'model', handle: unknown) => env.models.save(join(iterDir(env, t), name), handle);
+/** A model state the iteration kept: `sft`, `warm`, `model` (the DPO model M_t) or another DPO seed's `model-k`. */
+type ModelName = 'sft' | 'warm' | 'model' | `model-${number}`;
+
+const dpoSeedsOf = (config: RunConfig) => config.dpoSeeds ?? 1;
+
+/** The batch-order seed of DPO seed k: k = 0 keeps the seed of runs made before there were several. */
+const dpoSeed = (seed: number, t: number, k: number) => (k === 0 ? seed + t : keyedSeed(seed, t, 'dpo-order', k));
+
+/** The state of DPO seed k: `model` (M_t) for k = 0, then `model-1`, `model-2`, ... */
+const dpoModelName = (k: number): ModelName => (k === 0 ? 'model' : `model-${k}`);
+
+const saved = (env: RunEnv, t: number, name: ModelName) => env.models.load(join(iterDir(env, t), name));
+const keep = (env: RunEnv, t: number, name: ModelName, handle: unknown) => env.models.save(join(iterDir(env, t), name), handle);
 
 /** The model an iteration starts from: the previous iteration's DPO model, the base at t = 0. */
 function previousModel(env: RunEnv, t: number): unknown {
@@ -427,14 +453,37 @@ async function select(env: RunEnv, t: number): Promise<void> {
   for (const i of kept) await w.write({ index: i, influence: influence[i] ?? null, ...pool[i] });
   await w.close();
   writePlantedCounts(env, { dir: iterDir(env, t), pool: pool.length });
+  if (env.sim) {
+    const zero = zeroGradientPairs(env.sim.world, saved(env, t, 'sft') as SimParams, pool.map(asExample), env.config.scenario.reward.dpoBeta);
+    writeJsonAtomic(join(iterDir(env, t), PAIR_STATS_FILE), pairStats(zero, kept) satisfies PairStats);
+  }
 }
 
-/** §3.4 step 6: DPO from the SFT model on the selected pairs gives M_t. */
+/** Where the select stage of an in-process run counts the pairs with no DPO gradient (engine/influence/pair-stats.ts). */
+export const PAIR_STATS_FILE = 'pair-stats.json';
+
+/** What the dpo stage trained on: the optimizer steps of each DPO seed's training and the selected pairs. */
+export interface DpoRecord {
+  steps: number;
+  pairs: number;
+}
+
+export const DPO_FILE = 'dpo.json';
+
+/**
+ * §3.4 step 6: DPO from the SFT model on the selected pairs gives M_t (DPO seed 0); each
+ * further DPO seed trains the same again in another batch order, so that the eval stage can
+ * measure what the order alone does to the test metric.
+ */
 async function dpo(env: RunEnv, t: number): Promise<void> {
   const selected = readJsonl(join(iterDir(env, t), 'selected.jsonl')) as PairLine[];
   const sftModel = saved(env, t, 'sft');
-  const model = await env.models.trainer.dpo(sftModel, selected.map(asExample), finalDpoOptions(env.config, selected.length, env.config.seed + t));
-  keep(env, t, 'model', model);
+  const steps = dpoSteps(selected.length, env.config.training.batchSize, env.config.training.dpoEpochs);
+  for (let k = 0; k < dpoSeedsOf(env.config); k++) {
+    const model = await env.models.trainer.dpo(sftModel, selected.map(asExample), finalDpoOptions(env.config, selected.length, dpoSeed(env.config.seed, t, k)));
+    keep(env, t, dpoModelName(k), model);
+  }
+  writeJsonAtomic(join(iterDir(env, t), DPO_FILE), { steps, pairs: selected.length } satisfies DpoRecord);
 }
 
 /** §3.4 step 6's recipe for `pairs` pairs, batches ordered by `seed`. */
@@ -443,16 +492,10 @@ export function finalDpoOptions(config: RunConfig, pairs: number, seed: number):
   return { steps: dpoSteps(pairs, batchSize, dpoEpochs), batchSize, lr: dpoLr, scheduler: 'cosine', warmupRatio: 0.1, beta: config.scenario.reward.dpoBeta, seed };
 }
 
-export interface EvalResult {
-  metric: number;
-  meanTokens: number;
-  tasks: number;
-}
-
-/** T = 0, one dialogue per test task: mean metric and mean tokens. */
-async function evaluate(env: RunEnv, t: number): Promise<void> {
+/** T = 0, one dialogue per test task. */
+async function greedyScore(env: RunEnv, t: number, handle: unknown): Promise<ModelScore> {
   const { scenario, seed } = env.config;
-  const model = backend(env, saved(env, t, 'model'), 'eval', t);
+  const model = backend(env, handle, 'eval', t);
   const results = await Promise.all(
     env.tasks.test.map(async (task) => {
       const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });
@@ -460,8 +503,42 @@ async function evaluate(env: RunEnv, t: number): Promise<void> {
       return { score, tokens: d.tokenCount };
     }),
   );
-  const n = results.length;
-  const result: EvalResult = { metric: results.reduce((s, r) => s + r.score, 0) / n, meanTokens: results.reduce((s, r) => s + r.tokens, 0) / n, tasks: n };
+  return { metric: mean(results.map((r) => r.score)), meanTokens: mean(results.map((r) => r.tokens)) };
+}
+
+/** The expected test metric at `temperature` over the test tasks, and the least mass its enumeration covered. Unmetered: analysis. */
+async function expectedScore(env: RunEnv, sim: NonNullable<RunEnv['sim']>, params: SimParams, temperature: number): Promise<{ metric: number; mass: number }> {
+  const { scenario, seed } = env.config;
+  const per = await Promise.all(env.tasks.test.map((task) => expectedMetric(sim.world, params, prepareDialogue(scenario, task, seed), { temperature })));
+  return { metric: mean(per.map((r) => r.metric)), mass: Math.min(...per.map((r) => r.mass)) };
+}
+
+/** Every DPO seed's model, then the SFT model, one at a time (each scores every test task at once). */
+async function expectedScores(env: RunEnv, sim: NonNullable<RunEnv['sim']>, sft: SimParams, dpoModels: SimParams[], temperature: number): Promise<ExpectedResult> {
+  const scores: { metric: number; mass: number }[] = [];
+  for (const m of [...dpoModels, sft]) scores.push(await expectedScore(env, sim, m, temperature));
+  const perDpoSeed = scores.slice(0, -1).map((s) => s.metric);
+  const last = scores[scores.length - 1] as { metric: number };
+  return { metric: mean(perDpoSeed), perDpoSeed, sft: last.metric, temperature, minMass: Math.min(...scores.map((s) => s.mass)) };
+}
+
+/** Every DPO seed's model and the SFT model on the test tasks; eval.json has the means over the DPO seeds. */
+async function evaluate(env: RunEnv, t: number): Promise<void> {
+  const dpoModels = Array.from({ length: dpoSeedsOf(env.config) }, (_, k) => saved(env, t, dpoModelName(k)));
+  const sftModel = saved(env, t, 'sft');
+  const perDpoSeed: ModelScore[] = [];
+  // One model at a time: each already runs every test dialogue at once.
+  for (const m of dpoModels) perDpoSeed.push(await greedyScore(env, t, m));
+  const sft = await greedyScore(env, t, sftModel);
+  const temperature = env.config.expectedMetric?.temperature;
+  const result: EvalResult = {
+    metric: mean(perDpoSeed.map((s) => s.metric)),
+    meanTokens: mean(perDpoSeed.map((s) => s.meanTokens)),
+    tasks: env.tasks.test.length,
+    perDpoSeed,
+    sft,
+    ...(env.sim && temperature !== undefined ? { expected: await expectedScores(env, env.sim, sftModel as SimParams, dpoModels as SimParams[], temperature) } : {}),
+  };
   writeJsonAtomic(join(iterDir(env, t), 'eval.json'), result);
   // Cumulative meter readings after the iteration: per-iteration spend is the difference.
   writeJsonAtomic(join(iterDir(env, t), 'meters.json'), meterReadings(env));

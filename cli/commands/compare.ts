@@ -1,8 +1,8 @@
-/** `dits compare`: a preset's configurations at equal budget over k seeds, summarised with 95% CIs. */
-import { join } from 'node:path';
+/** `dits compare`: a preset's configurations at equal budget over k seeds, paired per seed against a reference, with 95% intervals. */
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { BUILTIN_DIR, resolveScenario } from '../../scenarios/scenario-file.ts';
 import { DEFAULT_SHARES, PRESETS, type Preset } from '../../engine/report/plan.ts';
 import { runCompare } from '../../actors/compare.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
@@ -16,6 +16,8 @@ interface CompareFlags extends RunSizeFlags {
   alpha: number;
   shares: number[];
   plant?: number;
+  reference: string;
+  expectedMetric: number | false;
   quiet?: boolean;
 }
 
@@ -32,10 +34,11 @@ function shares(value: string): number[] {
 }
 
 export function registerCompareCommand(program: Command): void {
-  addRunSizeOptions(program.command('compare'), { iterations: 1, testTasks: 200 })
+  addRunSizeOptions(program.command('compare'), { iterations: 1, testTasks: 1000, dpoSeeds: 3 })
     .description(
       'configurations at equal budget over k seeds (§4, §5): each a normal run folder under --out/runs, reused when finished; ' +
-        'writes report.md (mean test metric with 95% Student t CI, tokens per dialogue, calls and tokens per meter), plot.svg and results.json',
+        'writes report.md (per seed paired differences against --reference and against the SFT model with 95% Student t intervals, ' +
+        'batch-order noise from the DPO seeds, collapse rate, zero-gradient share, tokens, calls and tokens per meter), plot.svg and results.json',
     )
     .option('--preset <name>', `configurations: ${PRESETS.join(', ')} (full set, random, Q, influence γ = 0, mix γ = 1, and the budget-allocation sweep)`, preset, 'paper-ablation')
     .option('--seeds <k>', 'seeds 0..k-1; seed k sets the run seed and the task seed', intOption(1, 1000), 5)
@@ -48,9 +51,12 @@ export function registerCompareCommand(program: Command): void {
         .default([...DEFAULT_SHARES], DEFAULT_SHARES.join(',')),
     )
     .option('--plant <n>', 'plant n known-harmful pairs and their n helpful mirrors in every run\'s candidate pool (dits run --plant); the report adds what each configuration kept', intOption(1))
+    .option('--reference <name>', 'the configuration every other is paired against, seed by seed (a selection mode or share-<s>)', 'full')
+    .option('--expected-metric <T>', 'also the exact expected test metric when sampling at temperature T (simulated model)', floatOption(0.01, 10), 0.7)
+    .option('--no-expected-metric', 'skip the expected test metric')
     .option('--quiet', 'print nothing but errors')
     .action(async (flags: CompareFlags) => {
-      const scenario = resolveScenario(flags.scenario).scenario;
+      const { scenario, file } = resolveScenario(flags.scenario);
       // Planted runs have other settings, so they get a folder of their own.
       const out = flags.out ?? join('runs', `compare-${flags.preset}-${scenario.name}${flags.plant !== undefined ? `-plant${flags.plant}` : ''}`);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
@@ -59,13 +65,17 @@ export function registerCompareCommand(program: Command): void {
         out,
         preset: flags.preset,
         scenario,
+        scenarioSource: file.startsWith(BUILTIN_DIR) ? `built-in scenarios/builtin/${relative(BUILTIN_DIR, file)}` : file,
         seeds: flags.seeds,
         base: {
           ...runSizes(flags),
           alpha: flags.alpha,
+          dpoSeeds: flags.dpoSeeds,
         },
         shares: flags.shares,
         ...(flags.plant !== undefined ? { plant: flags.plant } : {}),
+        reference: flags.reference,
+        expectedTemperature: flags.expectedMetric === false ? null : flags.expectedMetric,
         say,
       });
       say(`\n${report}\n`);

@@ -11,6 +11,7 @@ import type { MeterName, MeterReading } from '../../engine/budget.ts';
 import { iterationReport, readProgress, runPipeline, type RunProgress, type StageMark } from '../../actors/run-pipeline.ts';
 import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, newAdapterPrefix, readManifest, writeRunMetrics, type RunBackend, type RunManifest, type RunSession } from '../../actors/run-env.ts';
 import { STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
+import type { EvalResult } from '../../engine/eval-result.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
 import { floatOption, intOption } from '../options.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
@@ -37,6 +38,7 @@ interface RunFlags extends RunSizeFlags, BackendFlags {
   selection: SelectionMode;
   policy: 'optima' | 'dits';
   budgetTokens?: number;
+  expectedMetric?: number;
   influenceShare: number;
   probeLr?: number;
   dpoLr?: number;
@@ -98,6 +100,8 @@ function configFrom(flags: RunFlags): RunConfig {
     ...runSizes(flags),
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
     searchPolicy: flags.policy,
+    dpoSeeds: flags.dpoSeeds,
+    ...(flags.expectedMetric !== undefined ? { expectedMetric: { temperature: flags.expectedMetric } } : {}),
     ...(flags.budgetTokens !== undefined ? { budget: { tokens: flags.budgetTokens, influenceShare: flags.influenceShare } } : {}),
     ...(flags.plant !== undefined ? { plant: { harmful: flags.plant, helpful: flags.plant } } : {}),
     training: {
@@ -119,8 +123,16 @@ function spend(after: Record<MeterName, MeterReading>, before: Record<MeterName,
   return `${fmt(calls)} calls / ${fmt(tokens)} tokens`;
 }
 
+/** `0.9100 (SFT 0.8500)`; with several DPO seeds their mean and each; then the expected metric when measured. */
+function scoreLine(e: EvalResult): string {
+  const f = (n: number) => n.toFixed(4);
+  const seeds = e.perDpoSeed.length > 1 ? `mean of ${e.perDpoSeed.length} DPO seeds ${e.perDpoSeed.map((s) => f(s.metric)).join(' ')}; ` : '';
+  const expected = e.expected ? `  expected at T = ${e.expected.temperature} ${f(e.expected.metric)} (SFT ${f(e.expected.sft)})` : '';
+  return `${f(e.metric)} (${seeds}SFT ${f(e.sft.metric)})${expected}`;
+}
+
 export function registerRunCommand(program: Command): void {
-  const cmd = addRunSizeOptions(program.command('run'), { iterations: 2, testTasks: 100 });
+  const cmd = addRunSizeOptions(program.command('run'), { iterations: 2, testTasks: 100, dpoSeeds: 1 });
   addBackendOptions(cmd)
     .option('--trainer-cmd <template>', `openai: the trainer hook, a shell command per training job; placeholders ${HOOK_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} (README: Trainer hook)`)
     .option('--trainer-url <url>', 'openai: the trainer hook as an HTTP endpoint the job is POSTed to (serve-sim: <server>/sim/train)')
@@ -147,6 +159,7 @@ export function registerRunCommand(program: Command): void {
     .option('--dpo-batch <n>', `pairs per step of the final DPO (default ${DEFAULT_TRAINING.batchSize}, the reference's effective batch)`, intOption(1, 100_000))
     .option('--budget-tokens <n>', 'per iteration, the tokens Q estimation (search) and influence estimation (probes) may spend together; each stops cleanly at its share', intOption(1))
     .option('--influence-share <f>', 'the share of --budget-tokens for influence; the rest is for the search', floatOption(0, 1), 0.5)
+    .option('--expected-metric <T>', 'in process: also the exact expected test metric when sampling at temperature T, of every DPO model and the SFT model (eval.json)', floatOption(0.01, 10))
     .option('--selection <mode>', `pair selection: ${SELECTION_MODES.join(', ')}`, selectionMode, 'mix')
     .option('--alpha <a>', 'fraction of pairs kept', floatOption(0, 1), 0.5)
     .option('--gamma <g>', 'weight of Q in H = influence + gamma * Q', floatOption(0, 100), 1)
@@ -165,6 +178,9 @@ export function registerRunCommand(program: Command): void {
         if (!found) throw new InputError(`${out}: no ${MANIFEST}, so there is no run to resume`);
         manifest = found;
       } else {
+        if (flags.expectedMetric !== undefined && flags.backend === 'openai') {
+          throw new InputError('--expected-metric enumerates the simulated model\'s dialogues: it needs the simulated model in process, not --backend openai');
+        }
         if (flags.budgetTokens !== undefined && flags.policy === 'dits') {
           throw new InputError('--budget-tokens works with --policy optima only for now: the dits policy probes during the search, and those probes are not capped yet');
         }
@@ -223,7 +239,7 @@ async function execute(env: RunEnv, progress: RunProgress | undefined, flags: Ru
     const after = iterationMeters(env, t);
     const r = iterationReport(env, t, after);
     say(
-      `iteration ${t}: test ${config.scenario.metric} ${r.eval.metric.toFixed(4)}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
+      `iteration ${t}: test ${config.scenario.metric} ${scoreLine(r.eval)}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
         `pairs kept ${r.pairsKept}/${r.pairsCandidate}  Q budget ${spend(after, before, 'q')}  influence budget ${spend(after, before, 'influence')}\n`,
     );
   };

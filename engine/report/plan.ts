@@ -3,9 +3,9 @@
  * influence share into run settings. Pure functions; the runs themselves are actors/compare.ts.
  *
  * The budget sweep (§4). The budget B is the Q + influence tokens per iteration that the
- * reference configuration (`mix`: the paper's DITS, γ = 1, at the base sizes) actually spent,
+ * calibration configuration (`mix`: the paper's DITS, γ = 1, at the base sizes) actually spent,
  * averaged over its seeds and iterations. A share s puts (1 − s)·B on Q estimation and s·B on
- * influence estimation, with costs calibrated from the same reference runs:
+ * influence estimation, with costs calibrated from the same runs:
  *
  *   Q tokens(S)        ≈ n0 + S·q1            S = search tasks (24 rollouts each, Optima's 8 × 3);
  *                                             n0 = the token normalizer's 100 sampled dialogues
@@ -41,6 +41,8 @@ export const DEFAULT_SHARES: readonly number[] = [0, 0.2, 0.4, 0.6, 0.8];
 export interface BaseSizes extends RunSizes {
   /** Fraction of pairs kept by every selection but `full`. */
   alpha: number;
+  /** Final DPOs per run, each in its own batch order. */
+  dpoSeeds: number;
 }
 
 /** The settings a configuration gives a run. */
@@ -64,8 +66,11 @@ export interface Configuration {
   notes: string[];
 }
 
-/** The configuration whose spend sets the sweep's budget. */
-export const REFERENCE = 'mix';
+/**
+ * The configuration whose spend sets the sweep's budget (not the reference arm of the paired
+ * differences, which the user picks).
+ */
+export const CALIBRATION_SOURCE = 'mix';
 
 /** The single-iteration selection ablation (§5): the selection modes at the base sizes. */
 export function selectionConfigurations(base: BaseSizes): Configuration[] {
@@ -81,12 +86,12 @@ export function selectionConfigurations(base: BaseSizes): Configuration[] {
     { name: 'random', kind: 'selection', label: `random ${pct}`, settings: at('random', 1), notes: [] },
     { name: 'q', kind: 'selection', label: `Q-value ${pct}`, settings: at('q', 1), notes: [] },
     { name: 'influence', kind: 'selection', label: `influence only (γ = 0), ${pct}`, settings: at('influence', 0), notes: [] },
-    { name: REFERENCE, kind: 'selection', label: `mix (γ = 1), ${pct}`, settings: at('mix', 1), notes: [] },
+    { name: CALIBRATION_SOURCE, kind: 'selection', label: `mix (γ = 1), ${pct}`, settings: at('mix', 1), notes: [] },
   ];
 }
 
-/** What one (seed, iteration) of the reference configuration spent and produced. */
-export interface ReferenceObservation {
+/** What one (seed, iteration) of the calibration configuration spent and produced. */
+export interface CalibrationObservation {
   qTokens: number;
   influenceTokens: number;
   pairs: number;
@@ -113,8 +118,8 @@ export interface Calibration {
 
 const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 
-export function calibrate(obs: readonly ReferenceObservation[]): Calibration {
-  if (obs.length === 0) throw new RangeError('calibration needs at least one reference run');
+export function calibrate(obs: readonly CalibrationObservation[]): Calibration {
+  if (obs.length === 0) throw new RangeError('calibration needs at least one run of the calibration configuration');
   const n = obs.length;
   const dialogues = sum(obs.map((o) => (o.groups + 1) * o.validationTasks));
   const v1 = sum(obs.map((o) => o.influenceTokens)) / dialogues;

@@ -4,8 +4,8 @@
  * other commands do not pay for loading it.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { REFERENCE } from './plan.ts';
-import type { CompareResults } from './results.ts';
+import { CALIBRATION_SOURCE } from './plan.ts';
+import { influenceShare, type CompareResults, type PairedDifference, type SummaryRow } from './results.ts';
 
 interface Point {
   configuration: string;
@@ -19,6 +19,22 @@ interface Point {
   series: string;
 }
 
+/** One run's value: the per-seed points beside each mean. */
+interface SeedPoint {
+  configuration: string;
+  iteration: string;
+  seed: number;
+  value: number;
+  share: number;
+}
+
+// Every metric dits scores (F1, exact match, MATH equivalence) lies in [0, 1], and so does a
+// mean of them; a t interval does not know that, and drawn unclipped it would suggest values
+// that cannot occur. A difference of two such means lies in [-1, 1].
+const clipTo = (lo: number, hi: number) => (x: number | null) => (x === null ? null : Math.min(hi, Math.max(lo, x)));
+const clipMetric = clipTo(0, 1);
+const clipDifference = clipTo(-1, 1);
+
 function points(results: CompareResults, kind: 'selection' | 'budget'): Point[] {
   const configs = results.configurations.filter((c) => c.kind === kind);
   return configs.flatMap((c) =>
@@ -28,8 +44,8 @@ function points(results: CompareResults, kind: 'selection' | 'budget'): Point[] 
         configuration: c.name,
         iteration: `iteration ${r.iteration}`,
         mean: r.metric.mean,
-        lo: r.metric.lo,
-        hi: r.metric.hi,
+        lo: clipMetric(r.metric.lo),
+        hi: clipMetric(r.metric.hi),
         share: r.influenceShare,
         target: c.share === undefined ? c.name : `s=${+c.share.toFixed(3)}`,
         series: kind === 'budget' ? 'sweep' : c.name,
@@ -37,28 +53,60 @@ function points(results: CompareResults, kind: 'selection' | 'budget'): Point[] 
   );
 }
 
-/** Test metric per configuration with 95% CI bars; for the budget sweep, metric against realised influence share. */
+function seedPoints(results: CompareResults, kind: 'selection' | 'budget'): SeedPoint[] {
+  const names = new Set(results.configurations.filter((c) => c.kind === kind).map((c) => c.name));
+  return results.runs
+    .filter((r) => names.has(r.configuration))
+    .flatMap((r) => r.iterations.map((i) => ({ configuration: r.configuration, iteration: `iteration ${i.iteration}`, seed: r.seed, value: i.metric, share: influenceShare(i.meters) })));
+}
+
+/** Each configuration's paired difference against the reference: mean, interval, and the per-seed differences. */
+function differences(results: CompareResults): { means: Point[]; seeds: SeedPoint[] } {
+  const rows = results.summary.filter((r) => r.vsReference !== null);
+  const at = (r: SummaryRow) => ({ configuration: r.configuration, iteration: `iteration ${r.iteration}` });
+  return {
+    means: rows.map((r) => {
+      const d = r.vsReference as PairedDifference;
+      return { ...at(r), mean: d.mean, lo: clipDifference(d.lo), hi: clipDifference(d.hi), share: r.influenceShare, target: r.configuration, series: r.configuration };
+    }),
+    seeds: rows.flatMap((r) => (r.vsReference as PairedDifference).perSeed.map((p) => ({ ...at(r), seed: p.seed, value: p.difference, share: r.influenceShare }))),
+  };
+}
+
+/**
+ * Test metric per configuration with 95% CI bars and every seed's run beside it; for the budget
+ * sweep, metric against realised influence share; below, each configuration's paired difference
+ * against the reference.
+ */
 export function compareSpec(results: CompareResults): TopLevelSpec {
   const metric = `test ${results.metric}`;
   const selection = points(results, 'selection');
   const sweep = points(results, 'budget');
-  const reference = selection.filter((p) => p.configuration === REFERENCE).map((p) => ({ ...p, target: `${REFERENCE} (reference)` }));
+  const calibration = selection.filter((p) => p.configuration === CALIBRATION_SOURCE).map((p) => ({ ...p, target: `${CALIBRATION_SOURCE} (sets B)` }));
   const y = { field: 'mean', type: 'quantitative' as const, title: metric, scale: { zero: false } };
+  const seedY = { field: 'value', type: 'quantitative' as const, title: metric };
   const iterations = new Set(results.summary.map((r) => r.iteration)).size;
   // One iteration needs no legend.
   const color = { field: 'iteration', type: 'nominal' as const, title: null, ...(iterations > 1 ? {} : { legend: null }) };
   const hasCi = { filter: 'isValid(datum.lo) && isValid(datum.hi)' };
+  const seedMark = { type: 'point' as const, filled: false, size: 20, opacity: 0.6 };
   const panels: Record<string, unknown>[] = [];
+  const order = results.configurations.map((c) => c.name);
   if (selection.length > 0) {
-    const x = { field: 'configuration', type: 'nominal' as const, sort: selection.map((p) => p.configuration), title: 'selection', axis: { labelAngle: 0 } };
+    const x = { field: 'configuration', type: 'nominal' as const, sort: order, title: 'selection', axis: { labelAngle: 0 } };
     panels.push({
       title: 'Selection ablation',
       width: 60 * new Set(selection.map((p) => p.configuration)).size,
       height: 260,
-      data: { values: selection },
       layer: [
-        { transform: [hasCi], mark: { type: 'errorbar', ticks: { size: 10 } }, encoding: { x, xOffset: color, y: { field: 'lo', type: 'quantitative', title: metric }, y2: { field: 'hi' }, color } },
-        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, xOffset: color, y, color } },
+        { data: { values: seedPoints(results, 'selection') }, mark: seedMark, encoding: { x, xOffset: color, y: seedY, color } },
+        {
+          data: { values: selection },
+          layer: [
+            { transform: [hasCi], mark: { type: 'errorbar', ticks: { size: 10 } }, encoding: { x, xOffset: color, y: { field: 'lo', type: 'quantitative', title: metric }, y2: { field: 'hi' }, color } },
+            { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, xOffset: color, y, color } },
+          ],
+        },
       ],
     });
   }
@@ -69,6 +117,7 @@ export function compareSpec(results: CompareResults): TopLevelSpec {
       width: 320,
       height: 260,
       layer: [
+        { data: { values: seedPoints(results, 'budget') }, mark: seedMark, encoding: { x, y: seedY, color } },
         {
           data: { values: sweep },
           layer: [
@@ -78,10 +127,10 @@ export function compareSpec(results: CompareResults): TopLevelSpec {
             { mark: { type: 'text', dy: -12, fontSize: 9 }, encoding: { x, y, text: { field: 'target' } } },
           ],
         },
-        ...(reference.length > 0
+        ...(calibration.length > 0
           ? [
               {
-                data: { values: reference },
+                data: { values: calibration },
                 layer: [
                   { transform: [hasCi], mark: { type: 'errorbar' as const, ticks: true, color: 'gray' }, encoding: { x, y: { field: 'lo', type: 'quantitative' as const, title: metric }, y2: { field: 'hi' } } },
                   { mark: { type: 'point' as const, shape: 'diamond', filled: true, size: 80, color: 'gray' }, encoding: { x, y } },
@@ -93,12 +142,36 @@ export function compareSpec(results: CompareResults): TopLevelSpec {
       ],
     });
   }
+  const diff = differences(results);
+  const rows: Record<string, unknown>[] = [{ hconcat: panels, resolve: { scale: { y: 'shared', color: 'shared' } } }];
+  if (diff.means.length > 0) {
+    const title = `${metric} − ${results.reference}'s, same seed`;
+    const x = { field: 'configuration', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: 0 } };
+    rows.push({
+      title: `Paired difference against ${results.reference} (95% Student t interval; open points: seeds)`,
+      width: 60 * new Set(diff.means.map((p) => p.configuration)).size,
+      height: 200,
+      layer: [
+        { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: 'gray', strokeDash: [4, 4] }, encoding: { y: { field: 'zero', type: 'quantitative', title } } },
+        { data: { values: diff.seeds }, mark: seedMark, encoding: { x, xOffset: color, y: { field: 'value', type: 'quantitative', title }, color } },
+        {
+          data: { values: diff.means },
+          layer: [
+            { transform: [hasCi], mark: { type: 'errorbar', ticks: { size: 10 } }, encoding: { x, xOffset: color, y: { field: 'lo', type: 'quantitative', title }, y2: { field: 'hi' }, color } },
+            { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, xOffset: color, y: { field: 'mean', type: 'quantitative', title }, color } },
+          ],
+        },
+      ],
+    });
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `dits compare: ${results.preset} on ${results.scenario}`, subtitle: `${results.seeds.length} seed(s); bars: 95% Student t CI over seeds` },
+    title: {
+      text: `dits compare: ${results.preset} on ${results.scenario}`,
+      subtitle: `${results.seeds.length} seed(s), ${results.base.dpoSeeds} DPO seed(s) per run; bars: 95% Student t CI over seeds, clipped to the metric's range; open points: each seed's run`,
+    },
     background: 'white',
-    hconcat: panels,
-    resolve: { scale: { y: 'shared', color: 'shared' } },
+    vconcat: rows,
   } as unknown as TopLevelSpec;
 }
 

@@ -1,7 +1,9 @@
 /**
- * Summary statistics over seeds: mean, sample standard deviation and a two-sided 95% Student t
- * confidence interval for the mean. Written by hand (no dependency): t(0.975, df) comes from a
- * table for df 1..30 and from the Cornish-Fisher expansion beyond, which agrees with the exact
+ * Summary statistics over seeds: mean, sample standard deviation, a two-sided 95% Student t
+ * confidence interval for a mean (and for a paired difference, which is the mean of the
+ * per-seed differences), the pooled standard deviation within groups, and Wilson's 95%
+ * interval for a proportion. Written by hand (no dependency): t(0.975, df) comes from a table
+ * for df 1..30 and from the Cornish-Fisher expansion beyond, which agrees with the exact
  * quantile to 4 decimals there.
  */
 
@@ -36,11 +38,27 @@ export function mean(xs: readonly number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
 
-/** Sample standard deviation (divisor n - 1); undefined below two values. */
-export function sampleSd(xs: readonly number[]): number | undefined {
+/** Sample variance (divisor n - 1); undefined below two values. */
+export function sampleVariance(xs: readonly number[]): number | undefined {
   if (xs.length < 2) return undefined;
   const m = mean(xs);
-  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+  return xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
+}
+
+/** Sample standard deviation (divisor n - 1); undefined below two values. */
+export function sampleSd(xs: readonly number[]): number | undefined {
+  const v = sampleVariance(xs);
+  return v === undefined ? undefined : Math.sqrt(v);
+}
+
+/**
+ * The standard deviation within groups, pooled: the root mean of the groups' sample variances
+ * (groups of equal size weigh equally, as the runs of one configuration do). Groups of fewer
+ * than two values say nothing about the spread and are left out; undefined when all are.
+ */
+export function pooledSd(groups: readonly (readonly number[])[]): number | undefined {
+  const variances = groups.map(sampleVariance).filter((v): v is number => v !== undefined);
+  return variances.length === 0 ? undefined : Math.sqrt(mean(variances));
 }
 
 export interface MeanCi {
@@ -61,4 +79,31 @@ export function meanCi95(xs: readonly number[]): MeanCi {
   if (sd === undefined) return { n: xs.length, mean: m, sd: null, half: null, lo: null, hi: null };
   const half = (t975(xs.length - 1) * sd) / Math.sqrt(xs.length);
   return { n: xs.length, mean: m, sd, half, lo: m - half, hi: m + half };
+}
+
+/** The 95% interval of the mean difference a_i - b_i of paired values (same seed, same index). */
+export function pairedCi95(a: readonly number[], b: readonly number[]): MeanCi {
+  if (a.length !== b.length) throw new RangeError(`paired values need equal lengths, got ${a.length} and ${b.length}`);
+  return meanCi95(a.map((x, i) => x - (b[i] as number)));
+}
+
+export interface Proportion {
+  successes: number;
+  n: number;
+  share: number;
+  /** Wilson's 95% score interval: inside [0, 1], and not empty at 0 or n successes. */
+  lo: number;
+  hi: number;
+}
+
+/** successes / n with Wilson's 95% score interval. */
+export function wilson95(successes: number, n: number): Proportion {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`a proportion needs n >= 1 trials, got ${n}`);
+  if (!Number.isInteger(successes) || successes < 0 || successes > n) throw new RangeError(`successes must be a whole number in 0..${n}, got ${successes}`);
+  const p = successes / n;
+  const z2 = Z975 ** 2;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (Z975 / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  // Rounding can put an end a hair outside [0, 1] at 0 or n successes.
+  return { successes, n, share: p, lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
 }

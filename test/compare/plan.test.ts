@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { budgetConfiguration, calibrate, ONE_GROUP, selectionConfigurations, shareName, type BaseSizes } from '../../engine/report/plan.ts';
 
-const BASE: BaseSizes = { iterations: 1, sftTasks: 64, sftSamples: 8, searchTasks: 10, validationTasks: 10, testTasks: 200, groupSize: 5, alpha: 0.5 };
+const BASE: BaseSizes = { iterations: 1, sftTasks: 64, sftSamples: 8, searchTasks: 10, validationTasks: 10, testTasks: 200, groupSize: 5, alpha: 0.5, dpoSeeds: 1 };
 
 describe('selectionConfigurations', () => {
   it('is the five selection modes of §5 at the base sizes, influence with γ = 0 and the mix with γ = 1', () => {
@@ -18,13 +18,13 @@ describe('selectionConfigurations', () => {
 });
 
 describe('the budget sweep', () => {
-  // Two reference run-iterations, hand-computed below.
+  // Two run-iterations of the calibration configuration, hand-computed below.
   const cal = calibrate([
     { qTokens: 10_000, influenceTokens: 6_000, pairs: 30, groups: 6, searchTasks: 10, validationTasks: 10 },
     { qTokens: 12_000, influenceTokens: 6_600, pairs: 34, groups: 7, searchTasks: 10, validationTasks: 10 },
   ]);
 
-  it('calibrates costs from the reference runs', () => {
+  it('calibrates costs from the runs of the calibration configuration', () => {
     // v1 = 12 600 tokens / ((6+1)·10 + (7+1)·10) dialogues = 84; n0 = 100·v1 = 8 400.
     expect(cal.tokensPerValidationDialogue).toBeCloseTo(84, 10);
     expect(cal.normalizerTokens).toBeCloseTo(8_400, 10);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, meanCi95, sampleSd, t975, T975_TABLE, Z975 } from '../../engine/report/stats.ts';
+import { mean, meanCi95, pairedCi95, pooledSd, sampleSd, sampleVariance, t975, T975_TABLE, wilson95, Z975 } from '../../engine/report/stats.ts';
 
 describe('t975', () => {
   it('reads the table for df 1..30', () => {
@@ -56,5 +56,66 @@ describe('meanCi95', () => {
   it('has zero width for equal values and no interval for one seed', () => {
     expect(meanCi95([0.9, 0.9]).half).toBe(0);
     expect(meanCi95([0.42])).toEqual({ n: 1, mean: 0.42, sd: null, half: null, lo: null, hi: null });
+  });
+});
+
+describe('pairedCi95', () => {
+  it('is the t interval of the per-index differences', () => {
+    // Differences 0.1, 0.2, 0: mean 0.1, sd 0.1, half 4.3027 · 0.1 / √3 = 0.2484165.
+    const d = pairedCi95([0.7, 0.8, 0.9], [0.6, 0.6, 0.9]);
+    expect(d.mean).toBeCloseTo(0.1, 12);
+    expect(d.sd).toBeCloseTo(0.1, 12);
+    expect(d.half).toBeCloseTo(0.2484165, 6);
+    expect(d.lo).toBeCloseTo(0.1 - 0.2484165, 6);
+  });
+
+  it('is narrower than the unpaired intervals when the seeds move both sides alike', () => {
+    const a = [0.5, 0.7, 0.9];
+    const b = [0.45, 0.66, 0.84];
+    expect(pairedCi95(a, b).half as number).toBeLessThan((meanCi95(a).half as number) / 10);
+  });
+
+  it('refuses unequal lengths', () => {
+    expect(() => pairedCi95([1, 2], [1])).toThrow(RangeError);
+  });
+});
+
+describe('pooledSd', () => {
+  it('is the root mean of the groups\' sample variances, leaving out groups of one', () => {
+    // Variances 2 and 8: √5.
+    expect(pooledSd([[1, 3], [10, 14]])).toBeCloseTo(Math.sqrt(5), 12);
+    expect(pooledSd([[1, 3], [10, 14], [7]])).toBeCloseTo(Math.sqrt(5), 12);
+    // One group: its own sd.
+    expect(pooledSd([[0.5, 0.7, 0.6]])).toBeCloseTo(0.1, 12);
+    expect(pooledSd([[7], [8]])).toBeUndefined();
+    expect(sampleVariance([1, 3])).toBe(2);
+  });
+});
+
+describe('wilson95', () => {
+  it('matches hand-computed Wilson score intervals', () => {
+    // p = 0.3, n = 10: centre (p + z²/2n)/(1 + z²/n) = 0.355503, half 0.247716.
+    const w = wilson95(3, 10);
+    expect(w.share).toBe(0.3);
+    expect(w.lo).toBeCloseTo(0.107791, 6);
+    expect(w.hi).toBeCloseTo(0.603222, 6);
+    expect(wilson95(2, 4).lo).toBeCloseTo(0.150039, 6);
+    expect(wilson95(2, 4).hi).toBeCloseTo(0.849961, 6);
+  });
+
+  it('stays inside [0, 1] and is not empty at 0 or n successes', () => {
+    const none = wilson95(0, 10);
+    expect(none.lo).toBe(0);
+    expect(none.hi).toBeCloseTo(0.277533, 6);
+    const all = wilson95(10, 10);
+    expect(all.lo).toBeCloseTo(0.722467, 6);
+    expect(all.hi).toBeLessThanOrEqual(1);
+    expect(all.hi).toBeCloseTo(1, 12);
+  });
+
+  it('refuses impossible counts', () => {
+    expect(() => wilson95(0, 0)).toThrow(RangeError);
+    expect(() => wilson95(5, 4)).toThrow(RangeError);
+    expect(() => wilson95(1.5, 4)).toThrow(RangeError);
   });
 });

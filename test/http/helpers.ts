@@ -32,9 +32,9 @@ export function ditsAsync(args: string[]): RunningDits {
 }
 
 /** What an HTTP run writes beside its results: the manifest (server details), the response cache, usage, and adapters. */
-const SERVER_ONLY = /^(manifest\.json|http-cache\.jsonl|usage\.json|adapters\/.*|iter-\d+\/\w+\.adapter\.json)$/;
-/** What an in-process run writes beside its results: the manifest, its parameter files and the first-order analysis. */
-const SIM_ONLY = /^(manifest\.json|iter-\d+\/(\w+\.params\.json|first-order\.json))$/;
+const SERVER_ONLY = /^(manifest\.json|http-cache\.jsonl|usage\.json|adapters\/.*|iter-\d+\/[\w-]+\.adapter\.json)$/;
+/** What an in-process run writes beside its results: the manifest, its parameter files and the analyses that need exact gradients. */
+const SIM_ONLY = /^(manifest\.json|iter-\d+\/([\w-]+\.params\.json|first-order\.json|pair-stats\.json))$/;
 
 /** The files both kinds of run produce as results, by relative path (base64 contents). */
 export function resultFiles(dir: string): Record<string, string> {
