@@ -61,6 +61,8 @@ export interface CompareOptions {
   reference: string;
   /** The sampling temperature of the expected test metric; null: not measured. */
   expectedTemperature: number | null;
+  /** Test tasks the expected metric is computed on (the first ones). */
+  expectedTasks: number;
   /** One line per finished run, and other progress. */
   say: (line: string) => void;
 }
@@ -73,7 +75,7 @@ export interface CompareOutcome {
   reused: number;
 }
 
-export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'plant' | 'expectedTemperature'>, c: Configuration, seed: number): RunManifest {
+export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'plant' | 'expectedTemperature' | 'expectedTasks'>, c: Configuration, seed: number): RunManifest {
   const { base } = opts;
   return {
     dits_version: DITS_VERSION,
@@ -91,7 +93,8 @@ export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'pl
       selection: { ...c.settings.selection },
       ...(opts.plant !== undefined ? { plant: { harmful: opts.plant, helpful: opts.plant } } : {}),
       dpoSeeds: base.dpoSeeds,
-      ...(opts.expectedTemperature !== null ? { expectedMetric: { temperature: opts.expectedTemperature } } : {}),
+      // The sweep is judged on the greedy metric alone: enumeration would double the comparison's time.
+      ...(opts.expectedTemperature !== null && c.kind === 'selection' ? { expectedMetric: { temperature: opts.expectedTemperature, tasks: opts.expectedTasks } } : {}),
       training: { ...DEFAULT_TRAINING },
     },
     tasks: { task_seed: seed, validation_task_seed: seed + VALIDATION_SEED_OFFSET },

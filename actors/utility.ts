@@ -5,7 +5,7 @@
  * its first-order estimate.
  *
  * gain(g) = metric(DPO on the pool) − metric(DPO on the pool without g), both the run's final
- * DPO recipe (§3.4 step 6: from the SFT model, one epoch, the run's lr, batch and seed) on the
+ * DPO recipe (§3.4 step 6, `finalDpoOptions`: from the SFT model, the run's epochs, lr, batch and seed) on the
  * iteration's whole candidate pool, the metric the run's evaluation (one greedy dialogue per test
  * task). The pool is the set every group belongs to, so "with" is one model shared by every
  * group and only "without" differs; the selected set would make "with" differ per group.

@@ -18,6 +18,7 @@ interface CompareFlags extends RunSizeFlags {
   plant?: number;
   reference: string;
   expectedMetric: number | false;
+  expectedTasks: number;
   quiet?: boolean;
 }
 
@@ -54,6 +55,7 @@ export function registerCompareCommand(program: Command): void {
     .option('--reference <name>', 'the configuration every other is paired against, seed by seed (a selection mode or share-<s>)', 'full')
     .option('--expected-metric <T>', 'also the exact expected test metric when sampling at temperature T (simulated model)', floatOption(0.01, 10), 0.7)
     .option('--no-expected-metric', 'skip the expected test metric')
+    .option('--expected-tasks <n>', 'test tasks the expected metric is computed on (the first n; the selection ablation only)', intOption(1), 100)
     .option('--quiet', 'print nothing but errors')
     .action(async (flags: CompareFlags) => {
       const { scenario, file } = resolveScenario(flags.scenario);
@@ -76,6 +78,7 @@ export function registerCompareCommand(program: Command): void {
         ...(flags.plant !== undefined ? { plant: flags.plant } : {}),
         reference: flags.reference,
         expectedTemperature: flags.expectedMetric === false ? null : flags.expectedMetric,
+        expectedTasks: flags.expectedTasks,
         say,
       });
       say(`\n${report}\n`);
