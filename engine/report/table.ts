@@ -154,7 +154,7 @@ function definitions(results: CompareResults): string[] {
       (d === 1 ? ' With 1 DPO seed per run it is not measured.' : ''),
     `- **collapsed**: a DPO model whose test ${metric} is more than ${COLLAPSE_MARGIN} below its SFT model's; the share of the configuration's seeds × DPO seeds, with Wilson's 95% interval.`,
     '- **zero-gradient share**: candidate pairs (and selected pairs) whose DPO gradient at the SFT model is exactly 0: they fill batches and teach nothing. Mean over seeds.',
-    '- **DPO steps**: optimizer steps of each final DPO, epochs × ⌈selected pairs / batch size⌉ (the run's recipe, `dpo.json`): the full set takes about 1/α times the steps of a selection.',
+    '- **DPO steps**: optimizer steps of each final DPO, epochs × ⌈selected pairs / batch size⌉ (the run recipe, `dpo.json`): the full set takes about 1/α times the steps of a selection.',
     '- Calls and tokens are per iteration, means over the seeds; "calls" are sampling requests; evaluation counts every DPO model and the SFT model.',
   ];
 }
