@@ -8,6 +8,9 @@ import type { Scenario } from '../scenarios/schema.ts';
 import type { AdapterHost } from './hook/trainer.ts';
 import { connectOpenAI, type EndpointConfig, type OpenAIBackend } from './openai/index.ts';
 
+/** The response cache in a run folder: keyed by request content, so a rerun there replays exactly. */
+export const HTTP_CACHE_FILE = 'http-cache.jsonl';
+
 /** The settings of the `openai` backend that decide outputs: kept in a run's manifest. */
 export interface OpenAISettings {
   endpoints: EndpointConfig[];
@@ -30,7 +33,7 @@ export async function connectServer(settings: OpenAISettings, scenario: Scenario
     requestTimeoutMs: settings.requestTimeoutS * 1000,
     maxRetries: settings.maxRetries,
     downTimeoutMs: settings.downTimeoutS * 1000,
-    ...(o.cache ? { cacheFile: join(o.out, 'http-cache.jsonl') } : {}),
+    ...(o.cache ? { cacheFile: join(o.out, HTTP_CACHE_FILE) } : {}),
     tokenizer: settings.tokenizer,
     speakerPrefill: settings.speakerPrefill,
     ...(settings.extraBody ? { extraBody: settings.extraBody } : {}),

@@ -1,5 +1,6 @@
 /** `dits search`: tree search per task; writes trees, pairs and trainer datasets. */
 import { join, resolve } from 'node:path';
+import { claimOutFolder } from '../out-folder.ts';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
@@ -32,6 +33,7 @@ interface SearchFlags extends TaskSourceFlags, BackendFlags {
   normalizer?: number;
   formats: TrainerFormat[];
   out?: string;
+  overwrite?: boolean;
   quiet?: boolean;
   threads: ThreadsChoice;
   resume?: boolean;
@@ -74,7 +76,8 @@ export function registerSearchCommand(program: Command): void {
     .option('--concurrency <n>', 'tasks searched at once in the main thread (a worker thread takes 4 at a time)', intOption(1, 1024), 8)
     .option('--normalizer <m>', 'token normalizer M (default: P80 of 100 sampled dialogues + 1)', floatOption(1, 1e9))
     .option('--formats <list>', `trainer formats to write (default: all): ${TRAINER_FORMATS.join(',')}`, formatList, [...TRAINER_FORMATS])
-    .option('--out <dir>', 'run folder (default: runs/search-<scenario>-<policy>-seed<seed>)')
+    .option('--out <dir>', 'run folder (default: runs/search-<scenario>-<policy>-seed<seed>); a finished one is refused unless --overwrite')
+    .option('--overwrite', 'replace what a dits folder at --out holds (a finished search or an unfinished one\'s checkpoint)')
     .option('--threads <n|auto>', THREADS_HELP, threadsOption, 'auto')
     .option('--resume', 'continue the interrupted search in --out from its checkpoint (give the same flags)')
     .option('--quiet', 'no progress bar and no summary')
@@ -91,6 +94,7 @@ export function registerSearchCommand(program: Command): void {
       }
       const policy = await loadPolicy(flags.policy, params);
       const out = flags.out ?? join('runs', `search-${scenario.name}-${policy.name}-seed${flags.seed}`);
+      claimOutFolder(out, { ...(flags.overwrite ? { overwrite: true } : {}), ...(flags.resume ? { resume: true } : {}) });
       const source = openTaskSource(scenario, flags, flags.taskSeed, (err) => process.stderr.write(`dits: skipped bad row: ${err.message}\n`));
       const handle = await createBackend(flags, scenario, { out, ...(flags.quiet !== undefined ? { quiet: flags.quiet } : {}) });
       const { backend, prepare } = handle;

@@ -1,5 +1,6 @@
 /** `dits simulate`: run one dialogue per task and write scored trajectories. */
 import { join } from 'node:path';
+import { claimOutFolder } from '../out-folder.ts';
 import type { Command } from 'commander';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { InputError } from '../../scenarios/errors.ts';
@@ -19,6 +20,7 @@ interface SimulateFlags extends TaskSourceFlags, BackendFlags {
   concurrency: number;
   normalizer?: number;
   out?: string;
+  overwrite?: boolean;
   quiet?: boolean;
 }
 
@@ -32,7 +34,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', floatOption(0, 5), 0.7)
     .option('--concurrency <n>', 'dialogues in flight at once', intOption(1, 4096), 16)
     .option('--normalizer <m>', 'token normalizer M of the reward (default: P80 of the first 100 dialogues + 1)', floatOption(1, 1e9))
-    .option('--out <dir>', 'run folder (default: runs/simulate-<scenario>-seed<seed>)')
+    .option('--out <dir>', 'run folder (default: runs/simulate-<scenario>-seed<seed>); a finished one is refused unless --overwrite')
+    .option('--overwrite', 'replace what a dits folder at --out holds')
     .option('--quiet', 'no progress bar and no summary on stdout')
     .action(async (flags: SimulateFlags) => runSimulate(flags));
 }
@@ -41,6 +44,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
   const started = performance.now();
   const { scenario, file: scenarioFile } = resolveScenario(flags.scenario);
   const out = flags.out ?? join('runs', `simulate-${scenario.name}-seed${flags.seed}`);
+  claimOutFolder(out, { ...(flags.overwrite ? { overwrite: true } : {}) });
   let badRows = 0;
   const source = openTaskSource(scenario, flags, flags.taskSeed, (err) => {
     badRows++;

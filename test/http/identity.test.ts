@@ -45,7 +45,8 @@ describe('over HTTP against serve-sim', () => {
     expect(manifest.backend.usage.endpoints[0].requests).toBeGreaterThan(30);
 
     const before = ie.stats().requests;
-    const again = await ditsAsync([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url]).done;
+    // A rerun into the finished folder needs --overwrite, which keeps the response cache.
+    const again = await ditsAsync([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url, '--overwrite']).done;
     expect(again.status, again.stderr).toBe(0);
     const replay = json(join(dir, 'sim-http', 'manifest.json'));
     expect(replay.backend.usage.endpoints[0].requests).toBe(0);
