@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../scenarios/schema.ts';
+import { InputError } from '../scenarios/errors.ts';
 import type { RunSizes } from '../engine/run-sizes.ts';
 import type { Task } from '../scenarios/task.ts';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.ts';
@@ -117,7 +118,12 @@ export interface RunTasks {
 /** One slice of a task pool: validation first, then test, then each iteration's SFT and search tasks. */
 export function allocateTasks(pool: readonly Task[], c: RunConfig): RunTasks {
   const need = c.validationTasks + c.testTasks + c.iterations * (c.sftTasks + c.searchTasks);
-  if (pool.length < need) throw new RangeError(`the run needs ${need} tasks, the source has ${pool.length}`);
+  if (pool.length < need) {
+    throw new InputError(
+      `the run needs validation + test + iterations × (sft + search) = ${c.validationTasks} + ${c.testTasks} + ${c.iterations} × (${c.sftTasks} + ${c.searchTasks}) = ${need} tasks, ` +
+        `the task source has ${pool.length}: lower --validation, --test-tasks, --iterations, --sft-tasks or --search-tasks, or give a larger --tasks file`,
+    );
+  }
   const at = (from: number, n: number) => pool.slice(from, from + n);
   const base = c.validationTasks + c.testTasks;
   const per = c.sftTasks + c.searchTasks;

@@ -38,3 +38,16 @@ describe.each([
     expect(existsSync(join(mine, 'notes.txt'))).toBe(true);
   });
 });
+
+describe('dits run on a task file too small for its sizes', () => {
+  it('exits 2 naming the formula, the counts and the flags to lower, with no stack trace', () => {
+    const dir = tempDir();
+    const file = join(dir, 'tasks.jsonl');
+    writeFileSync(file, Array.from({ length: 30 }, (_, i) => JSON.stringify({ question: `What is ${i} + 1?`, answer: `${i} + 1 = ${i + 1}\n#### ${i + 1}` })).join('\n') + '\n');
+    const r = dits(['run', '--scenario', 'gsm8k', '--tasks', file, '--out', join(dir, 'run'), '--quiet']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('validation + test + iterations × (sft + search) = 20 + 100 + 2 × (100 + 100) = 520 tasks, the task source has 30');
+    expect(r.stderr).toContain('--search-tasks');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
