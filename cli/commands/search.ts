@@ -1,6 +1,7 @@
 /** `dits search`: tree search per task; writes trees, pairs and trainer datasets. */
 import { join, resolve } from 'node:path';
 import { claimOutFolder } from '../out-folder.ts';
+import { InputError } from '../../scenarios/errors.ts';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
@@ -67,7 +68,7 @@ export function registerSearchCommand(program: Command): void {
     .description('search a tree per task; write trees.msgpack, pairs.jsonl, datasets/<trainer>/, summary.json and manifest.json')
     .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file');
   addBackendOptions(addTaskSourceOptions(cmd))
-    .option('--policy <name|file>', `search policy: ${Object.keys(BUILTIN_POLICIES).join(', ')}, or a .ts/.js file exporting one`, 'optima')
+    .option('--policy <name|file>', `search policy: ${Object.keys(BUILTIN_POLICIES).filter((p) => p !== 'dits').join(', ')}, or a .ts/.js file exporting one (dits needs probes: dits run --policy dits)`, 'optima')
     .option('--selections <n>', 'selections per task (policy default: 8)', intOption(1))
     .option('--rollouts <n>', 'rollouts per selection (policy default: 3)', intOption(1))
     .option('--temperature <t>', 'rollout temperature (policy default: 0.7)', floatOption(0, 5))
@@ -91,6 +92,12 @@ export function registerSearchCommand(program: Command): void {
       if (flags.policy === 'best-of-n' && flags.rollouts !== undefined) {
         delete params.rollouts;
         params.n = flags.rollouts;
+      }
+      if (flags.policy === 'dits') {
+        // Without probes the dits policy has no influence to steer by and searches exactly as optima.
+        throw new InputError(
+          "--policy dits steers the search by influence, and influence needs probes, which need a trainer: dits search has none and would search exactly as optima. Use dits run --policy dits, or --policy optima",
+        );
       }
       const policy = await loadPolicy(flags.policy, params);
       const out = flags.out ?? join('runs', `search-${scenario.name}-${policy.name}-seed${flags.seed}`);
