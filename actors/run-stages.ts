@@ -105,7 +105,7 @@ export interface TrainingConfig {
 /** Optimizer steps of a DPO over `pairs` pairs: `epochs` passes in batches of `batch`. */
 export const dpoSteps = (pairs: number, batch: number, epochs: number) => epochs * Math.ceil(pairs / batch);
 
-/** §2.2: SFT data is sampled at T = 0.3 at iteration 0 (from the base, with the format-prompt pool) and 0.7 later. */
+/** §2.2: SFT data is sampled at T = 0.3 at iteration 0 (from the base) and 0.7 later. */
 export const sftTemperature = (t: number) => (t === 0 ? 0.3 : 0.7);
 
 export interface RunTasks {
@@ -346,7 +346,7 @@ export function trainSide<T>(pairs: readonly T[], seed: number): T[] {
   return pairs.filter((_, i) => train.has(i));
 }
 
-const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
+export const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
 
 /** §3.2 step 1: a short DPO warm-up on a share of the pool from the SFT model. */
 async function warm(env: RunEnv, t: number): Promise<void> {
@@ -484,12 +484,14 @@ export const DPO_FILE = 'dpo.json';
 async function dpo(env: RunEnv, t: number): Promise<void> {
   const selected = readJsonl(join(iterDir(env, t), 'selected.jsonl')) as PairLine[];
   const sftModel = saved(env, t, 'sft');
-  const steps = dpoSteps(selected.length, env.config.training.batchSize, env.config.training.dpoEpochs);
+  const pairs = selected.map(asExample);
+  let steps = 0;
   for (let k = 0; k < dpoSeedsOf(env.config); k++) {
-    const model = await env.models.trainer.dpo(sftModel, selected.map(asExample), finalDpoOptions(env.config, selected.length, dpoSeed(env.config.seed, t, k)));
-    keep(env, t, dpoModelName(k), model);
+    const opts = finalDpoOptions(env.config, pairs.length, dpoSeed(env.config.seed, t, k));
+    steps = opts.steps;
+    keep(env, t, dpoModelName(k), await env.models.trainer.dpo(sftModel, pairs, opts));
   }
-  writeJsonAtomic(join(iterDir(env, t), DPO_FILE), { steps, pairs: selected.length } satisfies DpoRecord);
+  writeJsonAtomic(join(iterDir(env, t), DPO_FILE), { steps, pairs: pairs.length } satisfies DpoRecord);
 }
 
 /** §3.4 step 6's recipe for `pairs` pairs, batches ordered by `seed`. */
@@ -498,10 +500,9 @@ export function finalDpoOptions(config: RunConfig, pairs: number, seed: number):
   return { steps: dpoSteps(pairs, batchSize, dpoEpochs), batchSize, lr: dpoLr, scheduler: 'cosine', warmupRatio: 0.1, beta: config.scenario.reward.dpoBeta, seed };
 }
 
-/** T = 0, one dialogue per test task. */
-async function greedyScore(env: RunEnv, t: number, handle: unknown): Promise<ModelScore> {
+/** T = 0, one dialogue per test task, on `model` (the eval stage meters it; analyses do not). */
+export async function scoreTestTasks(env: RunEnv, model: ModelBackend): Promise<ModelScore> {
   const { scenario, seed } = env.config;
-  const model = backend(env, handle, 'eval', t);
   const results = await Promise.all(
     env.tasks.test.map(async (task) => {
       const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });
@@ -511,6 +512,8 @@ async function greedyScore(env: RunEnv, t: number, handle: unknown): Promise<Mod
   );
   return { metric: mean(results.map((r) => r.score)), meanTokens: mean(results.map((r) => r.tokens)) };
 }
+
+const greedyScore = (env: RunEnv, t: number, handle: unknown) => scoreTestTasks(env, backend(env, handle, 'eval', t));
 
 /** The expected test metric at `temperature` over the test tasks, and the least mass its enumeration covered. Unmetered: analysis. */
 async function expectedScore(env: RunEnv, sim: NonNullable<RunEnv['sim']>, params: SimParams, temperature: number): Promise<{ metric: number; mass: number }> {

@@ -19,7 +19,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSvg } from '../engine/report/plot.ts';
 import { utilitySpec } from '../engine/report/utility-plot.ts';
-import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
 import { spearman } from '../engine/influence/correlation.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
@@ -27,8 +26,7 @@ import { keyedSeed, Rng } from '../engine/rng.ts';
 import type { SimParams } from '../engine/sim/params.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
-import { scoreAnswer } from '../scenarios/metrics/index.ts';
-import { candidatePool, finalDpoOptions, FIRST_ORDER_FILE, iterDir, type RunEnv, type PairLine } from './run-stages.ts';
+import { asExample, candidatePool, finalDpoOptions, FIRST_ORDER_FILE, iterDir, scoreTestTasks, type RunEnv, type PairLine } from './run-stages.ts';
 
 export const DEFAULT_UTILITY_SAMPLE = 8;
 export const DEFAULT_UTILITY_REPEATS = 5;
@@ -107,23 +105,14 @@ function storedFirstOrder(dir: string, influence: InfluenceFile): (number | unde
   const byId = new Map((JSON.parse(readFileSync(file, 'utf8')) as InfluenceFile).groups.map((g) => [g.id, g.firstOrder]));
   return influence.groups.map((g) => byId.get(g.id));
 }
-export const asExample = (p: PairLine): PreferenceExample => ({ messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected });
 const rho = (x: number[], y: number[]) => {
   const r = spearman(x, y);
   return Number.isNaN(r) ? null : r;
 };
 
-/** The run's evaluation (§3.4; actors/run-stages.ts `evaluate`): one greedy dialogue per test task, the mean metric. */
+/** The run's evaluation (§3.4; actors/run-stages.ts `scoreTestTasks`), unmetered: the mean test metric. */
 export async function testMetric(env: RunEnv, handle: unknown): Promise<number> {
-  const { scenario, seed } = env.config;
-  const model = env.models.trainer.backendFor(handle);
-  const scores = await Promise.all(
-    env.tasks.test.map(async (task) => {
-      const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });
-      return d.finalAnswer === LARGE || d.finalAnswer === ERROR ? 0 : scoreAnswer(scenario.metric, d.finalAnswer, task.answers);
-    }),
-  );
-  return scores.reduce((s, x) => s + x, 0) / scores.length;
+  return (await scoreTestTasks(env, env.models.trainer.backendFor(handle))).metric;
 }
 
 /**

@@ -3,16 +3,32 @@
  * phrasing) plus a shared weight on phrasings that name the partner. Trainable like the moves,
  * so a pair that differs only in wording (shorter, or free of the partner's name) has a gradient.
  */
+import { MOVE_COUNT } from './moves.ts';
 import { NAMES_PARTNER, type SimParams } from './params.ts';
 import { namesPartner, phrasings, PHRASINGS, type Family } from './templates.ts';
 
-/** Logit of each phrasing of `move` (length PHRASINGS; a move without phrasings gets zeros). */
+/** Per family and move, which phrasings name the partner (0/1): fixed by the templates, read on every likelihood. */
+const NAMING: Record<Family, Float64Array[]> = {
+  debate: namingTable('debate'),
+  'information-exchange': namingTable('information-exchange'),
+};
+
+function namingTable(family: Family): Float64Array[] {
+  return Array.from({ length: MOVE_COUNT }, (_, move) => {
+    const n = new Float64Array(PHRASINGS);
+    phrasings(family, move).forEach((t, k) => {
+      n[k] = namesPartner(t) ? 1 : 0;
+    });
+    return n;
+  });
+}
+
+/** Logit of each phrasing of `move` (length PHRASINGS). */
 function phrasingLogits(params: SimParams, family: Family, move: number): Float64Array {
   const z = new Float64Array(PHRASINGS);
   const naming = params.wording[NAMES_PARTNER] as number;
-  phrasings(family, move).forEach((t, k) => {
-    z[k] = (params.wording[move * PHRASINGS + k] as number) + (namesPartner(t) ? naming : 0);
-  });
+  const names = NAMING[family][move] as Float64Array;
+  for (let k = 0; k < PHRASINGS; k++) z[k] = (params.wording[move * PHRASINGS + k] as number) + (names[k] as number) * naming;
   return z;
 }
 
@@ -33,11 +49,7 @@ export function greedyPhrasing(params: SimParams, family: Family, move: number):
   return best;
 }
 
-/** Which of the move's phrasings name the partner, as 0/1. */
+/** Which of the move's phrasings name the partner, as 0/1 (shared: do not write to it). */
 export function partnerNaming(family: Family, move: number): Float64Array {
-  const n = new Float64Array(PHRASINGS);
-  phrasings(family, move).forEach((t, k) => {
-    n[k] = namesPartner(t) ? 1 : 0;
-  });
-  return n;
+  return NAMING[family][move] as Float64Array;
 }
