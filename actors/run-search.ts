@@ -25,7 +25,7 @@ import { DialogueScorer } from '../engine/scoring.ts';
 import { isBudgetExhausted, Meter, metered, type MeterReading } from '../engine/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
 import { peekTasks } from '../engine/tasks.ts';
-import { defaultSftSelection, selectedSftSource, type SftCandidate } from '../engine/sft.ts';
+import { defaultSftSelection, selectedSftSource, speakingAgents, type SftCandidate } from '../engine/sft.ts';
 import { searchTasks, type TaskFailure, type TaskSearchResult } from './pool.ts';
 
 export interface SearchRunOptions {
@@ -244,6 +244,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   const pairs = new Spill<PreferencePair>(join(opts.out, '.pairs.spill'));
   const sftCandidates = new Spill<SftCandidate>(join(opts.out, '.sft.spill'));
   const sftRewards: number[] = [];
+  const sftSpeakers: number[][] = [];
   const disposeSpills = () => {
     pairs.dispose();
     sftCandidates.dispose();
@@ -269,6 +270,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     if (o.candidate) {
       sftCandidates.push(o.candidate);
       sftRewards.push(o.candidate.reward);
+      sftSpeakers.push(speakingAgents(scenario, o.candidate.dialogue));
     }
     totals.tasks++;
     totals.rollouts += o.rollouts;
@@ -304,7 +306,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
   await pairsFile.close();
   await failures.close();
 
-  const sft = selectedSftSource(scenario, sftCandidates, sftRewards, defaultSftSelection(scenario));
+  const sft = selectedSftSource(scenario, sftCandidates, sftRewards, sftSpeakers, defaultSftSelection(scenario));
   const datasets = await writeDatasets(join(opts.out, 'datasets'), { pairs, sft, formats: opts.formats, seed }).finally(disposeSpills);
   const summary: SearchRunSummary = {
     stoppedByBudget,

@@ -1,7 +1,8 @@
 /**
  * One multi-agent dialogue (§1.1): agents speak in turn, each sees its own system prompt and
  * every utterance so far; it ends when a non-empty parsed answer repeats the previous parsed
- * answer, when a reply overflows its token limit, or at the utterance cap.
+ * answer (or, when the scenario names a decider, when the decider states an answer), when a
+ * reply overflows its token limit, or at the utterance cap.
  */
 import { extractAnswer } from '../scenarios/answers.ts';
 import { renderSystemPrompts, speakingOrder } from '../scenarios/prompt.ts';
@@ -25,7 +26,7 @@ export interface Utterance {
   tokens: number;
 }
 
-export type Termination = 'agreement' | 'cap' | 'overflow';
+export type Termination = 'agreement' | 'decision' | 'cap' | 'overflow';
 
 export interface Dialogue {
   utterances: Utterance[];
@@ -138,7 +139,10 @@ export function applyReply(
   }
   const answer = extractAnswer(text, scenario.answer.format);
   const next = [...utterances, { speaker, text, answer, tokens }];
-  if (isAgreement(utterances, answer)) return finished(next, 'agreement', answer);
+  const decider = scenario.turns.decider;
+  if (decider === undefined ? isAgreement(utterances, answer) : speaker === decider && answer !== '') {
+    return finished(next, decider === undefined ? 'agreement' : 'decision', answer);
+  }
   if (next.length >= scenario.turns.maxUtterances) return finished(next, 'cap', mode === 'rollout' ? ERROR : lastAnswer(next));
   return { utterances: next, done: null };
 }

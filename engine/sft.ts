@@ -2,8 +2,9 @@
  * SFT data (§2.2): for each task the best of its sampled dialogues by reward (SFT path: token
  * normalizer = the task's longest non-overflowing sample, data_clean's penalty applied); tasks
  * ranked by that reward, a slice kept (top 70%; MATH keeps [10%, 80%)), then those below the
- * threshold dropped; each kept dialogue becomes one example per agent, in which only that
- * agent's turns are trained.
+ * threshold dropped; each kept dialogue becomes one example per agent that spoke in it, in
+ * which only that agent's turns are trained (an agent with no turn has nothing to learn from it:
+ * with three or more agents a dialogue can end before everyone has spoken).
  */
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
@@ -52,12 +53,18 @@ export function bestSample(scorer: DialogueScorer, samples: readonly SampledDial
   return best;
 }
 
-/** One example per agent: its own system prompt, every utterance, its own turns trained. */
+/** One example per agent that spoke: its own system prompt, every utterance, its own turns trained. */
 export function agentViews(taskId: string, systemPrompts: readonly string[], scenario: Scenario, dialogue: Dialogue, reward: number): SftExample[] {
   return candidateViews({ taskId, systemPrompts, dialogue, reward }, scenario);
 }
 
-const candidateViews = (c: SftCandidate, scenario: Scenario) => scenario.agents.map((_, i) => agentView(c, scenario, i));
+/** The agents (by scenario index) with at least one utterance in the dialogue, in scenario order. */
+export function speakingAgents(scenario: Scenario, dialogue: Dialogue): number[] {
+  const spoke = new Set(dialogue.utterances.map((u) => u.speaker));
+  return scenario.agents.flatMap((a, i) => (spoke.has(a.name) ? [i] : []));
+}
+
+const candidateViews = (c: SftCandidate, scenario: Scenario) => speakingAgents(scenario, c.dialogue).map((i) => agentView(c, scenario, i));
 
 /** Agent `i`'s example of a candidate. */
 function agentView(c: SftCandidate, scenario: Scenario, i: number): SftExample {
@@ -105,15 +112,24 @@ export function selectSftExamples(scenario: Scenario, candidates: readonly SftCa
 }
 
 /**
- * The same examples as selectSftExamples, read by index from candidates kept on disk: each
- * candidate gives one view per agent, so example k is view k mod A of the (k div A)-th kept one.
+ * The same examples as selectSftExamples, read by index from candidates kept on disk: `speakers[i]`
+ * is speakingAgents of candidate i (kept in memory beside the rewards, so no candidate is read
+ * to count its views), and example k is the k-th (candidate, agent) in ranked order.
  */
-export function selectedSftSource(scenario: Scenario, candidates: IndexedSource<SftCandidate>, rewards: readonly number[], selection: SftSelection): IndexedSource<SftExample> {
-  const kept = rankSftCandidates(rewards, selection);
-  const views = scenario.agents.length;
+export function selectedSftSource(
+  scenario: Scenario,
+  candidates: IndexedSource<SftCandidate>,
+  rewards: readonly number[],
+  speakers: readonly (readonly number[])[],
+  selection: SftSelection,
+): IndexedSource<SftExample> {
+  const views = rankSftCandidates(rewards, selection).flatMap((c) => (speakers[c] as readonly number[]).map((agent) => [c, agent] as const));
   return {
-    length: kept.length * views,
-    get: (k) => agentView(candidates.get(kept[Math.floor(k / views)] as number), scenario, k % views),
+    length: views.length,
+    get: (k) => {
+      const [c, agent] = views[k] as readonly [number, number];
+      return agentView(candidates.get(c), scenario, agent);
+    },
   };
 }
 

@@ -74,6 +74,12 @@ export const scenarioSchema = z
     turns: z
       .strictObject({
         first: z.string().optional(),
+        /**
+         * The agent whose stated answer ends the dialogue; without one, any answer that repeats
+         * the previous stated answer does (§1.1), which with three or more agents lets two of
+         * them end it before a third has spoken.
+         */
+        decider: z.string().optional(),
         maxUtterances: z.number().int().min(1).default(10),
         maxTokens: z.number().int().min(1).default(2000),
       })
@@ -91,6 +97,9 @@ export const scenarioSchema = z
     });
     if (s.turns.first !== undefined && !names.includes(s.turns.first)) {
       ctx.addIssue({ code: 'custom', path: ['turns', 'first'], message: `first speaker ${s.turns.first} is not one of the agents (${names.join(', ')})` });
+    }
+    if (s.turns.decider !== undefined && !names.includes(s.turns.decider)) {
+      ctx.addIssue({ code: 'custom', path: ['turns', 'decider'], message: `decider ${s.turns.decider} is not one of the agents (${names.join(', ')})` });
     }
     if (s.family === 'debate') {
       if (!s.agents.some((a) => a.role === 'solver')) ctx.addIssue({ code: 'custom', path: ['agents'], message: 'a debate needs an agent with role solver' });

@@ -36,6 +36,16 @@ describe('runDialogue (§1.1)', () => {
     expect(d.finalAnswer).toBe('5');
   });
 
+  it('with a decider, ends only on the decider\'s stated answer: two others agreeing does not end it', async () => {
+    const judge = { name: 'Judge', role: 'peer' as const, prompt: 'You are ${name}. ${question}' };
+    const scenario = { ...gsm8k, agents: [...gsm8k.agents, judge], turns: { ...gsm8k.turns, decider: 'Judge' } };
+    const { backend } = scripted(['Alice: \\boxed{5}', 'Bob: \\boxed{5}', 'Judge: let me think', 'Alice: \\boxed{5}', 'Bob: yes', 'Judge: \\boxed{4}']);
+    const d = await runDialogue({ scenario, task, systemPrompts: ['SYS-A', 'SYS-B', 'SYS-J'] }, backend, { seedKey: [1], temperature: 0.7, mode: 'generate' });
+    expect(d.utterances.map((u) => u.speaker)).toEqual(['Alice', 'Bob', 'Judge', 'Alice', 'Bob', 'Judge']);
+    expect(d.termination).toBe('decision');
+    expect(d.finalAnswer).toBe('4');
+  });
+
   it('does not stop when the answer changes', async () => {
     const { backend } = scripted(['Alice: \\boxed{4}', 'Bob: \\boxed{5}', 'Alice: \\boxed{5}']);
     const d = await runDialogue(setup, backend, { seedKey: [1], temperature: 0, mode: 'generate' });

@@ -8,7 +8,7 @@ import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Task } from '../../scenarios/task.ts';
 import type { Dialogue } from '../../engine/dialogue.ts';
 import { DialogueScorer } from '../../engine/scoring.ts';
-import { agentViews, buildSftExamples, defaultSftSelection, selectedSftSource, selectSftExamples, type SftCandidate, type TaskSamples } from '../../engine/sft.ts';
+import { agentViews, buildSftExamples, defaultSftSelection, selectedSftSource, selectSftExamples, speakingAgents, type SftCandidate, type TaskSamples } from '../../engine/sft.ts';
 
 const gsm8k = resolveScenario('gsm8k').scenario;
 // Every utterance scores CE 1, so ppl_score = λ2 = 0.9 and rewards differ only by correctness and tokens.
@@ -73,10 +73,23 @@ describe('SFT data (§2.2)', () => {
     expect(bob?.messages[0]).toEqual({ role: 'system', content: 'SYS-B' });
     expect(bob?.trained).toEqual([false, false, true]);
   });
+
+  it('gives no view to an agent that never spoke (a judge the others agreed without)', () => {
+    const judge = { name: 'Judge', role: 'peer' as const, prompt: 'You are ${name}. ${question}' };
+    const threeAgents = { ...gsm8k, agents: [...gsm8k.agents, judge] };
+    const views = agentViews('t', ['SYS-A', 'SYS-B', 'SYS-J'], threeAgents, dialogue('1', 20), 1);
+    expect(views.map((v) => v.agent)).toEqual(['Alice', 'Bob']);
+    expect(views.every((v) => v.trained.includes(true))).toBe(true);
+  });
 });
 
 describe('SFT candidates kept on disk', () => {
-  const candidate = (i: number, reward: number): SftCandidate => ({ taskId: `t${i}`, systemPrompts: [`SYS-A ${i}`, `SYS-B ${i}`], dialogue: dialogue(String(i), 20 + i), reward });
+  // Every third dialogue ends on Alice's first turn, so Bob has no view of it.
+  const aliceAlone = (d: Dialogue): Dialogue => ({ ...d, utterances: d.utterances.slice(0, 1) });
+  const candidate = (i: number, reward: number): SftCandidate => {
+    const d = dialogue(String(i), 20 + i);
+    return { taskId: `t${i}`, systemPrompts: [`SYS-A ${i}`, `SYS-B ${i}`], dialogue: i % 3 === 0 ? aliceAlone(d) : d, reward };
+  };
 
   it('give the examples selectSftExamples gives from them in memory, in the same order', () => {
     fc.assert(
@@ -90,7 +103,7 @@ describe('SFT candidates kept on disk', () => {
           const spill = new Spill<SftCandidate>(join(mkdtempSync(join(tmpdir(), 'dits-sft-')), 'sft.spill'));
           for (const c of candidates) spill.push(c);
           const selection = { keep, threshold: threshold / 2 };
-          const source = selectedSftSource(gsm8k, spill, candidates.map((c) => c.reward), selection);
+          const source = selectedSftSource(gsm8k, spill, candidates.map((c) => c.reward), candidates.map((c) => speakingAgents(gsm8k, c.dialogue)), selection);
           const read = Array.from({ length: source.length }, (_, k) => source.get(k));
           spill.dispose();
           expect(read).toEqual(selectSftExamples(gsm8k, candidates, selection));
