@@ -1,7 +1,7 @@
 /**
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or input error (bad flag, scenario file, dataset
  * row), 3 finished with some tasks failed (their model requests outlasted every retry; the
- * outputs hold the rest and failures.jsonl lists them).
+ * outputs hold the rest and failures.jsonl lists them). `dits stress` exits 1 when an invariant broke.
  */
 import { CommanderError } from 'commander';
 import { InputError } from '../scenarios/errors.ts';
@@ -19,6 +19,11 @@ export class Interrupted extends Error {
   override name = 'Interrupted';
 }
 
+/** Checks ran to the end and some failed (dits stress): the report says which. */
+export class ChecksFailed extends Error {
+  override name = 'ChecksFailed';
+}
+
 /** Thrown after every output is written, when some tasks failed: the command finished, but not whole. */
 export class PartialFailure extends Error {
   override name = 'PartialFailure';
@@ -33,7 +38,7 @@ export function exitCodeFor(err: unknown): number {
 }
 
 /** Errors about the outside world (servers down, retries exhausted), not bugs: their message says it all. */
-const OPERATIONAL = [InputError, PartialFailure, EndpointsDownError, RequestFailedError, CapabilityError] as const;
+const OPERATIONAL = [InputError, PartialFailure, ChecksFailed, EndpointsDownError, RequestFailedError, CapabilityError] as const;
 
 /** A run that stopped on a server failure; what finished is kept. */
 export class RunStopped extends Error {

@@ -9,6 +9,7 @@ import { registerCompareCommand } from './commands/compare.ts';
 import { registerAnalyzeCommands } from './commands/analyze.ts';
 import { registerServeSimCommand } from './commands/serve-sim.ts';
 import { registerSimTrainCommand } from './commands/sim-train.ts';
+import { registerStressCommand } from './commands/stress.ts';
 import { EXIT_OK, exitCodeFor, reportError } from './exit.ts';
 import { closeMathWorkers } from '../scenarios/metrics/index.ts';
 import { DITS_VERSION } from '../engine/version.ts';
@@ -28,6 +29,7 @@ function buildProgram(): Command {
   registerAnalyzeCommands(program);
   registerServeSimCommand(program);
   registerSimTrainCommand(program);
+  registerStressCommand(program);
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
     c.commands.forEach(override);

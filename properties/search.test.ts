@@ -15,8 +15,10 @@ import { optimaPolicy } from '../engine/search/policies/optima.ts';
 import { puctPolicy } from '../engine/search/policies/puct.ts';
 import { randomPolicy } from '../engine/search/policies/random.ts';
 import { uctPolicy } from '../engine/search/policies/uct.ts';
-import { expandable, ROOT, type SearchPolicy } from '../engine/search/policy.ts';
-import { historyOf, integrateRollouts, type ScoredRollout } from '../engine/search/rollout.ts';
+import { ROOT, type SearchPolicy } from '../engine/search/policy.ts';
+import { integrateRollouts, type ScoredRollout } from '../engine/search/rollout.ts';
+import { initialLoopState, integrateSelection, nextStep } from '../engine/search/loop.ts';
+import { scriptArb, scriptedRollouts, thresholdsArb } from './arbitraries.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate.ts';
@@ -97,43 +99,25 @@ function checkPairs(tree: TreeStore, t: PairThresholds): void {
   }
 }
 
-// Near-duplicate texts: a few character edits of a handful of templates, so that some merge (< 0.1) and some do not.
-const TEMPLATES = ['I think the answer is 42 apples.', 'Check step two: the sum is wrong.', 'Revised: it is 17 marbles now.', 'Agreed, the total is 17.'];
-const textArb = fc
-  .tuple(fc.nat(TEMPLATES.length - 1), fc.array(fc.tuple(fc.nat(40), fc.constantFrom('x', 'y', 'z')), { maxLength: 5 }))
-  .map(([t, edits]) => edits.reduce((s, [at, c]) => s.slice(0, at % s.length) + c + s.slice((at % s.length) + 1), TEMPLATES[t] as string));
-const rolloutArb = fc.record({
-  length: fc.integer({ min: 1, max: 4 }),
-  texts: fc.array(textArb, { minLength: 4, maxLength: 4 }),
-  reward: fc.double({ min: -2, max: 2, noNaN: true }),
-});
-const scriptArb = fc.array(fc.array(rolloutArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 7 });
-const thresholdsArb = fc.record({ pairThreshold: fc.double({ min: -1, max: 1.5, noNaN: true }), pairGap: fc.double({ min: 0, max: 1, noNaN: true }) });
-
 describe('trees grown from random rollouts', () => {
   test.prop([fc.constantFrom(...Object.keys(POLICIES)), scriptArb, fc.integer({ min: 2, max: 6 }), fc.nat(), thresholdsArb], { numRuns: 300 })(
     'policies select expandable nodes, never a non-root node twice; visits, values, merges and pairs hold',
     (name, script, maxDepth, seed, thresholds) => {
       const policy = (POLICIES[name] as () => SearchPolicy)();
       const tree = new RecordingTree();
-      const selected: number[] = [];
+      const task = { taskId: 't', seed, agentNames: NAMES, maxDepth };
+      let state = initialLoopState(tree);
       const all: ScoredRollout[] = [];
-      for (const [iteration, specs] of script.entries()) {
-        const node = policy.select({ tree, selected, iteration, maxDepth, rng: Rng.keyed(seed, 't', 'select', iteration) });
+      for (let iteration = 0; iteration < script.length; iteration++) {
+        const step = nextStep(state, { ...policy, selections: script.length }, task);
+        expect(step.kind).toBe('expand');
+        if (step.kind !== 'expand') return;
         // A policy may remember what it measured on this tree (optima does): a fresh one, measuring all over, agrees.
         const fresh = (POLICIES[name] as () => SearchPolicy)();
-        expect(fresh.select({ tree, selected, iteration, maxDepth, rng: Rng.keyed(seed, 't', 'select', iteration) })).toBe(node);
-        expect(expandable(tree, node, maxDepth)).toBe(true);
-        expect(node === ROOT || !selected.includes(node)).toBe(true);
-        selected.push(node);
-        const history = historyOf(tree, node, NAMES);
-        const depth = tree.depth[node] as number;
-        const rollouts = specs.map(({ length, texts, reward }) => {
-          const fresh = texts.slice(0, Math.min(length, maxDepth - depth)).map((text, k) => ({ speaker: NAMES[(depth + k) % 2] as string, text, answer: '', tokens: text.length }));
-          const utterances = [...history, ...fresh];
-          return { dialogue: { utterances, termination: 'agreement' as const, finalAnswer: '', tokenCount: 0 }, reward };
-        });
-        integrateRollouts(tree, node, rollouts, NAMES);
+        expect(fresh.select({ tree, selected: state.selected, iteration, maxDepth, rng: Rng.keyed(seed, 't', 'select', iteration) })).toBe(step.node);
+        expect(step.node === ROOT || !state.selected.includes(step.node)).toBe(true);
+        const rollouts = scriptedRollouts({ script, maxDepth, seed }, iteration, step.history, NAMES);
+        state = integrateSelection(state, step.node, rollouts, task);
         all.push(...rollouts);
       }
       checkTree(tree, all);

@@ -46,7 +46,7 @@ function policySpec(source: string, params: PolicyParams) {
 }
 
 /** `--param name=value`, repeatable; numbers and booleans are typed, the rest stay strings. */
-function collectParam(spec: string, acc: PolicyParams): PolicyParams {
+export function collectParam(spec: string, acc: PolicyParams): PolicyParams {
   const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(spec);
   if (!m) throw new InvalidArgumentError(`expected name=value, got '${spec}'`);
   const raw = m[2] as string;

@@ -1,0 +1,44 @@
+/** `dits stress` as a user runs it: a report per invariant, exit codes, and replay commands that reproduce. */
+import { describe, expect, it } from 'vitest';
+import { dits } from './helpers.ts';
+
+/** The argv of a printed `dits ...` command line (the report quotes only what needs it). */
+function argvOf(line: string): string[] {
+  const args = [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : (m[2] as string)));
+  expect(args.slice(0, 1)).toEqual(['dits']);
+  return args.slice(1);
+}
+
+describe('dits stress', () => {
+  it('passes a built-in, thread check included, and says what each invariant guarantees', () => {
+    const r = dits(['stress', 'optima', '--runs', '15', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    for (const id of ['legal-node', 'backup', 'one-expansion-at-a-time', 'budget', 'deterministic', 'degenerate-trees', 'rule', 'thread-independent']) {
+      expect(r.stdout).toMatch(new RegExp(`^held +${id} `, 'm'));
+    }
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('8 held, 0 broken');
+  });
+
+  it('catches a policy that returns a terminal node, and its replay command reproduces the same shrunk case', () => {
+    const r = dits(['stress', 'test/fixtures/policies/returns-terminal.ts', '--runs', '50', '--no-threads', '--quiet', '--invariant', 'legal-node']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('returns-terminal: 1 of 1 invariants broken');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toMatch(/^BROKEN +legal-node/m);
+    const caseLine = r.stdout.match(/^ +case: +(.*)$/m)?.[1];
+    expect(caseLine).toBeTruthy();
+    const replay = r.stdout.match(/^ +replay: +(.*)$/m)?.[1] as string;
+    expect(replay).toContain('--path');
+    const again = dits([...argvOf(replay), '--no-threads', '--quiet']);
+    expect(again.status).toBe(1);
+    expect(again.stdout.match(/^ +case: +(.*)$/m)?.[1]).toBe(caseLine);
+  });
+
+  it('refuses bad input with exit 2', () => {
+    expect(dits(['stress', 'optima', '--rule', 'nope']).stderr).toContain('--rule nope: no such rule');
+    expect(dits(['stress', 'optima', '--rule', 'nope']).status).toBe(2);
+    expect(dits(['stress', 'optima', '--path', '0:1']).status).toBe(2);
+    expect(dits(['stress', 'optima', '--invariant', 'fast']).stderr).toContain("unknown invariant 'fast'");
+    expect(dits(['stress', 'no-such-policy']).status).toBe(2);
+  });
+});
