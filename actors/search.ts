@@ -10,23 +10,23 @@
  *   selecting --policy.selections done--> done (output: the tree, selections, every rollout)
  *   a failed node, an unexpandable choice, a throwing policy or an unexpected event --> failing
  *
- * Entering `selecting` takes one step, `advance`: integrate the settled node's rollouts (in
- * rollout order), ask the policy for the next node, check it can be expanded and spawn its node
- * actor. (One step rather than three: each action that changes the context copies the snapshot.)
+ * The steps themselves are engine/search/loop.ts's pure functions over the task's LoopState;
+ * this machine only sequences them around the model calls. Entering `selecting` takes one
+ * action, `advance`: the policy's checked choice (nextStep), and its node actor spawned.
+ * (One action rather than several: each action that changes the context copies the snapshot.)
  *
  * `failing` stops the node first (leaving `expanding` stops it) and then throws, so the actor
  * ends in 'error' with a message naming the task, and leaves no rollout running.
  */
 import { assign, createActor, enqueueActions, fromPromise, sendTo, setup, stopChild, type ActorRefFrom, type InspectionEvent } from 'xstate';
-import { applyInfluence, pairKey, unprobedGroups, type ProbedGroup } from '../engine/search/influence-map.ts';
-import { candidatePairs, toPreferencePair, type TreePair } from '../engine/search/pairs.ts';
+import { toPreferencePair, type TreePair } from '../engine/search/pairs.ts';
+import { describeFault, groupsDue, initialLoopState, integrateSelection, nextStep, recordProbes, type LoopState, type LoopTask } from '../engine/search/loop.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import type { DialogueSetup } from '../engine/dialogue.ts';
 import type { ModelBackend } from '../engine/model.ts';
-import { expandable, type SearchPolicy } from '../engine/search/policy.ts';
-import { historyOf, integrateRollouts, type ScoredRollout } from '../engine/search/rollout.ts';
+import type { SearchPolicy } from '../engine/search/policy.ts';
+import type { ScoredRollout } from '../engine/search/rollout.ts';
 import type { DialogueScorer } from '../engine/scoring.ts';
-import { Rng } from '../engine/rng.ts';
 import { TreeStore } from '../engine/tree/store.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
@@ -67,19 +67,14 @@ const NODE_ID = 'node-';
 interface SearchContext {
   /** Kept whole, not spread: every assign copies the context, and a copy of a few fields is cheaper. */
   input: SearchInput;
-  tree: TreeStore;
-  agentNames: string[];
-  /** The utterance cap: a node at this depth cannot be expanded. */
-  maxDepth: number;
-  selected: number[];
-  rollouts: ScoredRollout[][];
+  task: LoopTask;
+  /** The tree, the selections and rollouts so far, the probed groups (engine/search/loop.ts). */
+  loop: LoopState;
   /** The policy's latest choice. */
   choice: number;
   /** The node actor of the current selection, while it is in flight. */
   node: NodeActorRef | null;
   error: Error | null;
-  /** Groups probed during this task's search, in probing order. */
-  probed: ProbedGroup[];
   /** Groups waiting for their probes. */
   toProbe: TreePair[][];
 }
@@ -106,57 +101,39 @@ export const searchMachine = setup({
     integrate: assign(({ context, event }) => {
       const settled = event as NodeSettledEvent;
       // The tree is this actor's own; the store is mutated in place, in rollout order.
-      integrateRollouts(context.tree, settled.node, settled.rollouts, context.agentNames);
-      const { probing } = context.input.policy;
-      const due = probing !== undefined && context.input.probe !== undefined && context.selected.length % probing.every === 0;
-      const probedKeys = new Set(context.probed.flatMap((g) => g.pairs.map(pairKey)));
-      const toProbe = due ? unprobedGroups(candidatePairs(context.tree, context.input.scenario.reward), probedKeys, probing.groupSize) : [];
-      return { rollouts: [...context.rollouts, settled.rollouts], toProbe };
+      const loop = integrateSelection(context.loop, settled.node, settled.rollouts, context.task);
+      return { loop, toProbe: groupsDue(loop, context.input.policy, context.input.probe !== undefined, context.input.scenario.reward) };
     }),
-    recordProbes: assign(({ context, event }) => {
-      const metrics = (event as unknown as { output: number[] }).output;
-      const probed = [...context.probed, ...context.toProbe.map((pairs, i) => ({ pairs, metric: metrics[i] as number }))];
-      applyInfluence(context.tree, probed);
-      return { probed, toProbe: [] };
-    }),
+    recordProbes: assign(({ context, event }) => ({
+      loop: recordProbes(context.loop, context.toProbe, (event as unknown as { output: number[] }).output),
+      toProbe: [],
+    })),
     recordProbeFailure: assign(({ context, event }) => ({
-      error: failure(context, `influence probe after selection ${context.selected.length - 1} failed`, (event as { error?: unknown }).error),
+      error: failure(context, `influence probe after selection ${context.loop.selected.length - 1} failed`, (event as { error?: unknown }).error),
     })),
     advance: assign(({ context, spawn }) => {
-      const { policy, seed, task, setup: s, backend, scorer, normalizer, adapter } = context.input;
-      const { tree, maxDepth, rollouts } = context;
-      const iteration = context.selected.length;
-      if (iteration >= policy.selections) return { rollouts, node: null };
-      let choice: number;
-      try {
-        choice = policy.select({ tree, selected: context.selected, iteration, maxDepth, rng: Rng.keyed(seed, task.id, 'select', iteration) });
-      } catch (e) {
-        return { rollouts, node: null, error: failure(context, `policy ${policy.name} threw at selection ${iteration}`, e) };
-      }
-      if (!expandable(tree, choice, maxDepth)) {
-        const what =
-          `policy ${policy.name} chose node ${choice} at selection ${iteration}, which is not expandable ` +
-          `(expandable: the root, or an existing node that ended no rollout, at depth < ${maxDepth})`;
-        return { rollouts, node: null, choice, error: failure(context, what) };
-      }
+      const { policy, seed, setup: s, backend, scorer, normalizer, adapter } = context.input;
+      const step = nextStep(context.loop, policy, context.task);
+      if (step.kind === 'done') return { node: null };
+      if (step.kind !== 'expand') return { node: null, error: failure(context, describeFault(policy, step), step.kind === 'threw' ? step.error : undefined) };
       const input: NodeInput = {
-        node: choice,
-        iteration,
+        node: step.node,
+        iteration: step.iteration,
         seed,
         setup: s,
         backend,
         scorer,
         normalizer,
         temperature: policy.temperature,
-        history: historyOf(tree, choice, context.agentNames),
+        history: step.history,
         adapter,
       };
-      return { rollouts, choice, selected: [...context.selected, choice], node: spawn('node', { id: `${NODE_ID}${iteration}`, input }) };
+      return { choice: step.node, node: spawn('node', { id: `${NODE_ID}${step.iteration}`, input }) };
     }),
     expandNode: sendTo(({ context }) => context.node as NodeActorRef, ({ context }) => ({ type: 'EXPAND', rollouts: context.input.policy.rollouts }) as const),
     stopNode: stopChild(({ context }) => context.node as NodeActorRef),
     recordNodeFailure: assign(({ context, event }) => ({
-      error: failure(context, `node ${context.choice} (selection ${context.selected.length - 1}) failed`, (event as NodeFailedEvent).error),
+      error: failure(context, `node ${context.choice} (selection ${context.loop.selected.length}) failed`, (event as NodeFailedEvent).error),
     })),
     recordCrash: assign(({ context, event }) => ({
       error: failure(context, `unexpected event ${event.type}`, 'error' in event ? event.error : undefined),
@@ -177,15 +154,11 @@ export const searchMachine = setup({
   id: 'search',
   context: ({ input }) => ({
     input,
-    tree: new TreeStore(),
-    agentNames: input.scenario.agents.map((a) => a.name),
-    maxDepth: input.scenario.turns.maxUtterances,
-    selected: [],
-    rollouts: [],
+    task: { taskId: input.task.id, seed: input.seed, agentNames: input.scenario.agents.map((a) => a.name), maxDepth: input.scenario.turns.maxUtterances },
+    loop: initialLoopState(new TreeStore()),
     choice: -1,
     node: null,
     error: null,
-    probed: [],
     toProbe: [],
   }),
   initial: 'selecting',
@@ -216,7 +189,7 @@ export const searchMachine = setup({
           probe: context.input.probe as (pairs: PreferenceExample[]) => Promise<number>,
           groups: context.toProbe.map((g) =>
             g.map((pair) => {
-              const p = toPreferencePair(context.tree, pair, context.input.task.id, context.agentNames, context.input.setup.systemPrompts);
+              const p = toPreferencePair(context.loop.tree, pair, context.input.task.id, context.task.agentNames, context.input.setup.systemPrompts);
               return { messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected };
             }),
           ),
@@ -228,7 +201,7 @@ export const searchMachine = setup({
     done: { type: 'final' },
     failing: { entry: 'sendFail', on: { '*': { actions: 'throwFailure' } } },
   },
-  output: ({ context }) => ({ task: context.input.task, tree: context.tree, selected: context.selected, rollouts: context.rollouts }),
+  output: ({ context }) => ({ task: context.input.task, tree: context.loop.tree, selected: [...context.loop.selected], rollouts: context.loop.rollouts.map((r) => [...r]) }),
 });
 
 export type SearchActorRef = ActorRefFrom<typeof searchMachine>;

@@ -2,8 +2,7 @@
  * The search loop of one task (§2.3), as pure steps over its tree: ask the policy for the next
  * node and check it, integrate a selection's rollouts, decide when influence probes are due and
  * record their results. The search actor (actors/search.ts) only sequences these steps around
- * the model calls; `runLoop` drives the same steps synchronously, for property tests and
- * `dits stress`, with rollouts from any function.
+ * the model calls; the invariants of properties/ drive the same steps with scripted rollouts.
  */
 import type { Utterance } from '../dialogue.ts';
 import { Rng } from '../rng.ts';
@@ -110,42 +109,10 @@ export function recordProbes(state: LoopState, groups: readonly TreePair[][], me
   return { ...state, probed };
 }
 
-/** Why a loop stopped before its selections were spent. */
-export class PolicyFault extends Error {
-  override readonly name = 'PolicyFault';
-  constructor(
-    readonly step: Extract<NextStep, { kind: 'illegal' | 'threw' }>,
-    message: string,
-  ) {
-    super(message, step.kind === 'threw' ? { cause: step.error } : undefined);
-  }
-}
-
-/** The one-line account of a policy's fault at a selection. */
-export function describeFault(policy: SearchPolicy, taskId: string, step: Extract<NextStep, { kind: 'illegal' | 'threw' }>): string {
-  const where = `policy ${policy.name}, task ${taskId}, selection ${step.iteration}`;
+/** The one-line account of a policy's unusable answer at a selection (the caller names the task). */
+export function describeFault(policy: SearchPolicy, step: Extract<NextStep, { kind: 'illegal' | 'threw' }>): string {
+  const where = `policy ${policy.name}, selection ${step.iteration}`;
   if (step.kind === 'illegal') return `${where}: select() chose a node that cannot be expanded: ${step.reason}`;
   const e = step.error;
   return `${where}: select() threw ${e instanceof Error ? `${e.name}: ${e.message}` : describeValue(e)}`;
-}
-
-export interface SyncLoopOptions {
-  /** The rollouts of selection `iteration` from `node`, continuing `history`. */
-  expand: (node: number, iteration: number, history: Utterance[]) => ScoredRollout[];
-  /** F_g of each group due (absent: the policy gets no influence). */
-  probe?: (groups: TreePair[][]) => number[];
-  thresholds?: PairThresholds;
-}
-
-/** The whole loop with synchronous rollouts; throws PolicyFault when the policy's answer cannot be used. */
-export function runLoop(tree: TreeStore, policy: SearchPolicy, task: LoopTask, opts: SyncLoopOptions): LoopState {
-  let state = initialLoopState(tree);
-  for (;;) {
-    const step = nextStep(state, policy, task);
-    if (step.kind === 'done') return state;
-    if (step.kind !== 'expand') throw new PolicyFault(step, describeFault(policy, task.taskId, step));
-    state = integrateSelection(state, step.node, opts.expand(step.node, step.iteration, step.history), task);
-    const groups = opts.probe && opts.thresholds ? groupsDue(state, policy, true, opts.thresholds) : [];
-    if (groups.length > 0) state = recordProbes(state, groups, (opts.probe as NonNullable<SyncLoopOptions['probe']>)(groups));
-  }
 }

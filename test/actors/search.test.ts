@@ -113,7 +113,7 @@ describe('search coordinator', () => {
 
   it("rejects a policy's choice that is not expandable, naming the task and the node", async () => {
     const bad = { ...optimaPolicy(), name: 'bad', select: () => 9999 };
-    await expect(searchTask(input(tasks[0] as Task, undefined, bad))).rejects.toThrow(/task gen-arith-\S+ failed: policy bad chose node 9999 at selection 0, which is not expandable/);
+    await expect(searchTask(input(tasks[0] as Task, undefined, bad))).rejects.toThrow(/task gen-arith-\S+ failed: policy bad, selection 0: select\(\) chose a node that cannot be expanded: node 9999 does not exist/);
   });
 
   it('fails the task, naming it, when a rollout fails', async () => {
@@ -230,7 +230,7 @@ describe('coordinator pool', () => {
     const { backend, state } = delayed(new SimBackend(world), 3);
     const bad = { ...optimaPolicy(), name: 'bad', select: ({ iteration }: { iteration: number }) => (iteration === 1 ? -5 : ROOT) };
     const run = searchTasks(tasks, { ...shared(backend, bad), concurrency: 4, setupFor: (t) => prepareDialogue(scenario, t, SEED), onResult: () => {} });
-    await expect(run).rejects.toThrow(/chose node -5 at selection 1, which is not expandable/);
+    await expect(run).rejects.toThrow(/selection 1: select\(\) chose a node that cannot be expanded: node -5 does not exist/);
     expect(state.inFlight).toBe(0);
   });
 });
