@@ -148,15 +148,14 @@ export function readRunResult(root: string, configuration: string, manifest: Run
   };
 }
 
-type RunStatus = 'ran' | 'resumed' | 'reused';
+export type RunStatus = 'ran' | 'resumed' | 'reused';
 
-/** Makes, continues or reuses the run folder of (configuration, seed). */
-async function ensureRun(root: string, c: Configuration, manifest: RunManifest): Promise<RunStatus> {
-  const out = join(root, 'runs', runDirName(c.name, manifest.config.seed));
+/** Makes, continues or reuses the run folder of (configuration, seed); `why` explains a settings mismatch a user may not expect. */
+export async function ensureRun(root: string, name: string, manifest: RunManifest, why = ''): Promise<RunStatus> {
+  const out = join(root, 'runs', runDirName(name, manifest.config.seed));
   const found = readManifest(out);
   if (found && !sameRun(found, manifest)) {
-    const why = c.kind === 'budget' ? " (the sweep's search tasks and V are calibrated from the mix runs of all seeds, so another --seeds changes them)" : '';
-    throw new InputError(`${out} holds a run with other settings than this comparison's ${c.name}${why}: choose another --out, or delete that folder`);
+    throw new InputError(`${out} holds a run with other settings than this comparison's ${name}${why}: choose another --out, or delete that folder`);
   }
   if (found && existsSync(join(out, METRICS))) return 'reused';
   if (!found) {
@@ -201,7 +200,8 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
       for (const c of configs) {
         const manifest = runManifest(opts, c, seed);
         const started = performance.now();
-        const status = await ensureRun(out, c, manifest);
+        const why = c.kind === 'budget' ? " (the sweep's search tasks and V are calibrated from the mix runs of all seeds, so another --seeds changes them)" : '';
+        const status = await ensureRun(out, c.name, manifest, why);
         const r = readRunResult(out, c.name, manifest);
         runs.push(r);
         done++;

@@ -25,8 +25,7 @@ import { selectPairs, type SelectionMode } from '../engine/influence/selection.t
 import { capped, metered, Meter, type MeterName, type MeterReading } from '../engine/budget.ts';
 import type { ModelBackend } from '../engine/model.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
-import { optimaPolicy } from '../engine/search/policies/optima.ts';
-import { ditsPolicy } from '../engine/search/policies/dits.ts';
+import { loadPolicyRef, type PolicyRef } from '../engine/search/policy-ref.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/sft.ts';
 import { serializeParams, type SimParams } from '../engine/sim/params.ts';
 import type { RunModels } from '../engine/models.ts';
@@ -54,9 +53,10 @@ export interface RunConfig extends RunSizes {
   selection: { mode: SelectionMode; alpha: number; gamma: number };
   /**
    * The search policy: Optima's (the released pipeline: influence acts only at selection) or
-   * dits (influence also steers expansion, probed during the search). Absent in older manifests: optima.
+   * dits (influence also steers expansion, probed during the search), or any policy by ref (a
+   * built-in with parameters, or a file with its hash). Absent in older manifests: optima.
    */
-  searchPolicy?: 'optima' | 'dits';
+  searchPolicy?: 'optima' | 'dits' | PolicyRef;
   /**
    * Per-iteration token budget of Q estimation plus influence estimation and its split (§4):
    * the search may spend tokens x (1 - influenceShare), the probes tokens x influenceShare; each
@@ -261,6 +261,13 @@ function searchProbe(env: RunEnv, sftModel: unknown): (pairs: PreferenceExample[
   return (pairs, meter) => probeMetric(env.models.trainer, { from: sftModel, ref: sftModel }, pairs, { step: probeStepOptions(env), validation, meter });
 }
 
+/** The run's search policy as a ref: the dits policy probes in groups of the run's group size. */
+export function searchPolicyRef(config: Pick<RunConfig, 'searchPolicy' | 'groupSize'>): PolicyRef {
+  const p = config.searchPolicy ?? 'optima';
+  if (p === 'dits') return { source: 'dits', params: { groupSize: config.groupSize } };
+  return p === 'optima' ? { source: 'optima', params: {} } : p;
+}
+
 /**
  * §3.4 step 2: the search with the SFT model; pairs with their Q. Every finished task is in the
  * search's checkpoint with what it spent, so a run stopped mid-stage goes on from there. Under a
@@ -270,7 +277,10 @@ function searchProbe(env: RunEnv, sftModel: unknown): (pairs: PreferenceExample[
 async function search(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed, budget } = env.config;
   const sftModel = saved(env, t, 'sft');
-  const dits = env.config.searchPolicy === 'dits';
+  const ref = searchPolicyRef(env.config);
+  const policy = await loadPolicyRef(ref);
+  // A policy that asks for influence during the search (dits) is given probes.
+  const probing = policy.probing !== undefined;
   const out = join(iterDir(env, t), 'search');
   async function* tasks() {
     yield* env.tasks.search(t);
@@ -284,11 +294,11 @@ async function search(env: RunEnv, t: number): Promise<void> {
       ? env.workers.search(
           {
             scenario,
-            policy: dits ? { source: 'dits', params: { groupSize: env.config.groupSize } } : { source: 'optima', params: {} },
+            policy: { source: ref.source, params: ref.params },
             seed: seed + t,
             model: serializeParams(sftModel as SimParams),
             worldTasks: [...env.sim.tasks],
-            ...(dits ? { probe: { step: probeStepOptions(env), validation: { tasks: [...env.tasks.validation], seed } } } : {}),
+            ...(probing ? { probe: { step: probeStepOptions(env), validation: { tasks: [...env.tasks.validation], seed } } } : {}),
           },
           threads,
         )
@@ -301,8 +311,8 @@ async function search(env: RunEnv, t: number): Promise<void> {
       ...(budget ? {} : { meters: { q: env.meters.q, influence: env.meters.influence }, resume: existsSync(join(out, CHECKPOINT)) }),
       initial: initialModel(env),
       prepare: () => {},
-      policy: dits ? ditsPolicy({ groupSize: env.config.groupSize }) : optimaPolicy(),
-      ...(dits ? { probe: searchProbe(env, sftModel) } : {}),
+      policy,
+      ...(probing ? { probe: searchProbe(env, sftModel) } : {}),
       seed: seed + t,
       out,
       concurrency: 8,

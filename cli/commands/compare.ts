@@ -5,6 +5,9 @@ import { InvalidArgumentError, Option } from 'commander';
 import { BUILTIN_DIR, resolveScenario } from '../../scenarios/scenario-file.ts';
 import { DEFAULT_SHARES, PRESETS, type Preset } from '../../engine/report/plan.ts';
 import { runCompare } from '../../actors/compare.ts';
+import { runTournament, type TournamentEntry } from '../../actors/tournament.ts';
+import { loadPolicyRef, policyLabel, policyRef } from '../../engine/search/policy-ref.ts';
+import { InputError } from '../../scenarios/errors.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
 import { floatOption, intOption } from '../options.ts';
 
@@ -19,12 +22,35 @@ interface CompareFlags extends RunSizeFlags {
   reference: string;
   expectedMetric: number | false;
   expectedTasks: number;
+  policies?: string[];
+  budgetTokens?: number;
   quiet?: boolean;
 }
 
 function preset(value: string): Preset {
   if (!(PRESETS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${PRESETS.join(', ')}`);
   return value as Preset;
+}
+
+function policyList(value: string): string[] {
+  const specs = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (specs.length < 2) throw new InvalidArgumentError(`a tournament needs two or more policies, got '${value}'`);
+  return specs;
+}
+
+/** Each policy's ref and a unique name for its folders (a file's base name; a clash gets its position). */
+async function tournamentEntries(specs: readonly string[]): Promise<TournamentEntry[]> {
+  const labels = specs.map(policyLabel);
+  const entries = specs.map((spec, i) => {
+    const label = labels[i] as string;
+    return { name: labels.indexOf(label) === i && labels.lastIndexOf(label) === i ? label : `${label}-${i + 1}`, policy: policyRef(spec, {}) };
+  });
+  // Load each now, so a bad file fails before any run.
+  for (const e of entries) {
+    const p = await loadPolicyRef(e.policy);
+    if (p.probing !== undefined) throw new InputError(`--policies: ${e.name} probes during the search; compare it with dits run --policy ${e.name} instead (a tournament's runs have no probes)`);
+  }
+  return entries;
 }
 
 function shares(value: string): number[] {
@@ -56,9 +82,12 @@ export function registerCompareCommand(program: Command): void {
     .option('--expected-metric <T>', 'also the exact expected test metric when sampling at temperature T (simulated model)', floatOption(0.01, 10), 0.7)
     .option('--no-expected-metric', 'skip the expected test metric')
     .option('--expected-tasks <n>', 'test tasks the expected metric is computed on (the first n; the selection ablation only)', intOption(1), 100)
+    .option('--policies <list>', 'a policy tournament instead of the preset: comma-separated built-ins or policy files, each searching the same tasks per seed; the first is the one the others are paired against (writes tournament.md, tournament.json)', policyList)
+    .option('--budget-tokens <n>', 'tournament: the Q tokens per iteration every policy may spend (default: none, each spends its own selections x rollouts)', intOption(1))
     .option('--quiet', 'print nothing but errors')
     .action(async (flags: CompareFlags) => {
       const { scenario, file } = resolveScenario(flags.scenario);
+      if (flags.policies) return tournament({ ...flags, policies: flags.policies }, scenario, file);
       // Planted runs have other settings, so they get a folder of their own.
       const out = flags.out ?? join('runs', `compare-${flags.preset}-${scenario.name}${flags.plant !== undefined ? `-plant${flags.plant}` : ''}`);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
@@ -84,4 +113,24 @@ export function registerCompareCommand(program: Command): void {
       say(`\n${report}\n`);
       say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (${ran} runs made or continued, ${reused} reused); wrote ${join(out, 'report.md')}, plot.svg, results.json\n`);
     });
+}
+
+async function tournament(flags: CompareFlags & { policies: string[] }, scenario: ReturnType<typeof resolveScenario>['scenario'], file: string): Promise<void> {
+  const entries = await tournamentEntries(flags.policies);
+  const out = flags.out ?? join('runs', `tournament-${entries.map((e) => e.name).join('-')}-${scenario.name}`);
+  const say = (s: string) => flags.quiet || process.stdout.write(s);
+  if (flags.budgetTokens === undefined) say('note: no --budget-tokens, so each policy spends its own selections x rollouts; give one to compare at equal budget\n');
+  const started = performance.now();
+  const { report } = await runTournament({
+    out,
+    scenario,
+    scenarioSource: file.startsWith(BUILTIN_DIR) ? `built-in scenarios/builtin/${relative(BUILTIN_DIR, file)}` : file,
+    seeds: flags.seeds,
+    base: { ...runSizes(flags), alpha: 1, dpoSeeds: flags.dpoSeeds },
+    entries,
+    ...(flags.budgetTokens !== undefined ? { budgetTokens: flags.budgetTokens } : {}),
+    say,
+  });
+  say(`\n${report}\n`);
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; wrote ${join(out, 'tournament.md')}, tournament.json\n`);
 }

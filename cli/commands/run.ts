@@ -10,7 +10,10 @@ import { SELECTION_MODES, type SelectionMode } from '../../engine/influence/sele
 import type { MeterName, MeterReading } from '../../engine/budget.ts';
 import { iterationReport, readProgress, runPipeline, type RunProgress, type StageMark } from '../../actors/run-pipeline.ts';
 import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, newAdapterPrefix, readManifest, writeRunMetrics, type RunBackend, type RunManifest, type RunSession } from '../../actors/run-env.ts';
-import { STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
+import { searchPolicyRef, STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
+import { loadPolicyRef, policyRef } from '../../engine/search/policy-ref.ts';
+import type { PolicyParams } from '../../engine/search/policy.ts';
+import { collectParam } from './search.ts';
 import type { EvalResult } from '../../engine/eval-result.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
 import { floatOption, intOption } from '../options.ts';
@@ -36,7 +39,8 @@ interface RunFlags extends RunSizeFlags, BackendFlags {
   taskSeed: number;
   seed: number;
   selection: SelectionMode;
-  policy: 'optima' | 'dits';
+  policy: string;
+  param: PolicyParams;
   budgetTokens?: number;
   expectedMetric?: number;
   influenceShare: number;
@@ -93,13 +97,19 @@ function stoppedRun(e: unknown, out: string): unknown {
   return new RunStopped(`${(e as Error).message}\nthe run stopped; every finished stage is kept. Continue with: dits run --resume ${out}`, { cause: e });
 }
 
+/** optima and dits without parameters stay plain names, as manifests have always had them. */
+function runPolicy(flags: RunFlags): RunConfig['searchPolicy'] {
+  const plain = (flags.policy === 'optima' || flags.policy === 'dits') && Object.keys(flags.param).length === 0;
+  return plain ? (flags.policy as 'optima' | 'dits') : policyRef(flags.policy, flags.param);
+}
+
 function configFrom(flags: RunFlags): RunConfig {
   return {
     scenario: resolveScenario(flags.scenario).scenario,
     seed: flags.seed,
     ...runSizes(flags),
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },
-    searchPolicy: flags.policy,
+    searchPolicy: runPolicy(flags),
     dpoSeeds: flags.dpoSeeds,
     ...(flags.expectedMetric !== undefined ? { expectedMetric: { temperature: flags.expectedMetric } } : {}),
     ...(flags.budgetTokens !== undefined ? { budget: { tokens: flags.budgetTokens, influenceShare: flags.influenceShare } } : {}),
@@ -145,10 +155,8 @@ export function registerRunCommand(program: Command): void {
     .option('--map <spec>', 'field mapping for --format jsonl')
     .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
     .option('--seed <n>', 'run seed', intOption(0, 2 ** 32 - 1), 0)
-    .option('--policy <name>', 'search policy: optima (influence only selects pairs, as released) or dits (influence also steers expansion)', (v: string) => {
-      if (v !== 'optima' && v !== 'dits') throw new InvalidArgumentError('expected optima or dits');
-      return v;
-    }, 'optima')
+    .option('--policy <name|file>', 'search policy: optima (influence only selects pairs, as released), dits (influence also steers expansion), uct, puct, random, best-of-n, or a .ts/.js policy file (its sha256 goes in the manifest)', 'optima')
+    .option('--param <name=value>', 'a search policy parameter, e.g. c=1.5 (repeatable)', collectParam, {})
     .option('--probe-optimizer <name>', 'the optimizer of the one probe step: adamw or sgd', (v: string) => {
       if (v !== 'adamw' && v !== 'sgd') throw new InvalidArgumentError('expected adamw or sgd');
       return v;
@@ -181,13 +189,16 @@ export function registerRunCommand(program: Command): void {
         if (flags.expectedMetric !== undefined && flags.backend === 'openai') {
           throw new InputError('--expected-metric enumerates the simulated model\'s dialogues: it needs the simulated model in process, not --backend openai');
         }
-        if (flags.budgetTokens !== undefined && flags.policy === 'dits') {
-          throw new InputError('--budget-tokens works with --policy optima only for now: the dits policy probes during the search, and those probes are not capped yet');
-        }
+
         if (flags.plant !== undefined && flags.backend === 'openai') {
           throw new InputError('--plant builds its pairs by the simulated model\'s rules, so it needs the sim backend');
         }
         const config = configFrom(flags);
+        // Load the policy now, so a bad file or parameter fails before any stage runs.
+        const policy = await loadPolicyRef(searchPolicyRef(config));
+        if (flags.budgetTokens !== undefined && policy.probing !== undefined) {
+          throw new InputError(`--budget-tokens does not work with --policy ${flags.policy} yet: it probes during the search, and those probes are not capped`);
+        }
         out = flags.out ?? join('runs', `run-${config.scenario.name}-seed${flags.seed}`);
         if (flags.overwrite) rmSync(out, { recursive: true, force: true });
         if (existsSync(join(out, 'progress.json'))) throw new InputError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);

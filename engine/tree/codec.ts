@@ -59,6 +59,8 @@ export function treeFromRecord(r: TreeRecord): TreeStore {
   return tree;
 }
 
+/** Every record of a trees file; a search that searched no task (its budget spent first) wrote an empty one. */
 export function readTreeRecords(file: string): TreeRecord[] {
-  return unpackMultiple(readFileSync(file)) as TreeRecord[];
+  const bytes = readFileSync(file);
+  return bytes.length === 0 ? [] : (unpackMultiple(bytes) as TreeRecord[]);
 }
