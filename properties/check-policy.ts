@@ -19,6 +19,10 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Called when an invariant starts and after each of its cases. */
   onProgress?: (id: string, done: number, total: number) => void;
+  /** Outcomes of an earlier, interrupted check with the same settings: those invariants are not checked again. */
+  finished?: readonly InvariantOutcome[];
+  /** Called with each invariant's outcome as soon as it is known (to save it). */
+  onOutcome?: (o: InvariantOutcome) => void;
 }
 
 export interface InvariantOutcome {
@@ -58,10 +62,19 @@ function outcome(inv: AnyInvariant, details: fc.RunDetails<[unknown]>, env: Stre
 /** Checks the policy against every invariant that applies (or those in `only`), one after another. */
 export async function checkPolicy(target: StressTarget, env: StressEnv, opts: CheckOptions): Promise<InvariantOutcome[]> {
   const out: InvariantOutcome[] = [];
+  const record = (o: InvariantOutcome) => {
+    out.push(o);
+    opts.onOutcome?.(o);
+  };
   for (const inv of INVARIANTS) {
     if (opts.only && !opts.only.includes(inv.id)) continue;
+    const earlier = opts.finished?.find((o) => o.id === inv.id);
+    if (earlier) {
+      out.push(earlier);
+      continue;
+    }
     if (inv.applies && !inv.applies(target)) {
-      out.push({ id: inv.id, guarantees: inv.guarantees, status: 'skipped', reason: 'no --rule given', runs: 0, seed: opts.seed });
+      record({ id: inv.id, guarantees: inv.guarantees, status: 'skipped', reason: 'no --rule given', runs: 0, seed: opts.seed });
       continue;
     }
     let done = 0;
@@ -80,7 +93,7 @@ export async function checkPolicy(target: StressTarget, env: StressEnv, opts: Ch
       ...(opts.path !== undefined ? { path: opts.path } : {}),
       ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
     });
-    out.push(outcome(inv, details as fc.RunDetails<[unknown]>, env, opts.seed));
+    record(outcome(inv, details as fc.RunDetails<[unknown]>, env, opts.seed));
   }
   return out;
 }

@@ -1,7 +1,10 @@
 /** `dits stress POLICY`: the search invariants (properties/) against a built-in or a policy file. */
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { generatorFor } from '../../engine/tasks.ts';
+import { writeJsonAtomic } from '../../engine/files.ts';
+import { policyRef } from '../../engine/search/policy-ref.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { createSimWorld } from '../../engine/sim/world.ts';
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
@@ -30,6 +33,7 @@ interface StressFlags {
   budgetTokens?: number;
   threads: boolean;
   json?: boolean;
+  out?: string;
   quiet?: boolean;
 }
 
@@ -103,6 +107,7 @@ export function registerStressCommand(program: Command): void {
     .option('--budget-tokens <n>', 'a token budget each case searches under; the budget invariant checks it is never passed', intOption(1))
     .option('--no-threads', `skip ${THREADS_ID} (two dits search processes)`)
     .option('--json', 'print the outcomes as JSON instead of the report')
+    .option('--out <file>', 'save each invariant\'s outcome to this JSON file as it finishes; the same command again skips the invariants already there (a long check resumes)')
     .option('--quiet', 'no progress bar')
     .action(async (spec: string, flags: StressFlags) => {
       if (flags.path !== undefined && flags.invariant.length !== 1) throw new InputError('--path replays one case of one invariant: give exactly one --invariant with it');
@@ -111,6 +116,8 @@ export function registerStressCommand(program: Command): void {
       const policy = await loadPolicy(spec, flags.param);
       const env = stressEnv(flags.scenario.length > 0 ? flags.scenario : DEFAULT_SCENARIOS, flags.generate, flags.budgetTokens);
       const only = flags.invariant.length > 0 ? flags.invariant : undefined;
+      const saved = flags.out !== undefined ? openSaved(flags.out, stressSettings(spec, flags, rule)) : undefined;
+      if (saved && saved.outcomes.length > 0 && !flags.quiet) process.stderr.write(`dits: ${flags.out}: ${saved.outcomes.length} invariants finished earlier are not checked again\n`);
       let bar: ReturnType<typeof progressBar> | undefined;
       let current = '';
       const outcomes = await checkPolicy({ policy, ...(rule ? { rule } : {}) }, env, {
@@ -119,6 +126,7 @@ export function registerStressCommand(program: Command): void {
         ...(only ? { only } : {}),
         ...(flags.path !== undefined ? { path: flags.path } : {}),
         ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout * 1000 } : {}),
+        ...(saved ? { finished: saved.outcomes, onOutcome: (o: InvariantOutcome) => saved.save(o) } : {}),
         onProgress: (id, done, total) => {
           if (id !== current) {
             bar?.stop();
@@ -129,11 +137,64 @@ export function registerStressCommand(program: Command): void {
         },
       });
       bar?.stop();
-      if (!only || only.includes(THREADS_ID)) outcomes.push(await threadsOutcome(spec, flags, env));
+      if (!only || only.includes(THREADS_ID)) {
+        const threads = saved?.outcomes.find((o) => o.id === THREADS_ID) ?? (await threadsOutcome(spec, flags, env));
+        outcomes.push(threads);
+        saved?.save(threads);
+      }
       process.stdout.write(flags.json ? `${JSON.stringify(outcomes, null, 2)}\n` : report(spec, flags, outcomes));
       const broken = outcomes.filter((o) => o.status === 'broken').length;
       if (broken > 0) throw new ChecksFailed(`${policy.name}: ${broken} of ${outcomes.length} invariants broken`);
     });
+}
+
+function readJsonFile<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new InputError(`${file}: not a saved stress check (${(e as Error).message})`);
+  }
+}
+
+/** Everything that decides a stress check's outcomes: a saved file is continued only under the same. */
+function stressSettings(spec: string, flags: StressFlags, rule: string | undefined): unknown {
+  return {
+    policy: policyRef(spec, flags.param),
+    rule: rule ?? null,
+    scenarios: flags.scenario,
+    generate: flags.generate,
+    runs: flags.runs,
+    seed: flags.seed,
+    path: flags.path ?? null,
+    budgetTokens: flags.budgetTokens ?? null,
+    timeout: flags.timeout ?? null,
+    threads: flags.threads,
+  };
+}
+
+interface SavedCheck {
+  settings: unknown;
+  outcomes: InvariantOutcome[];
+}
+
+/** The outcomes saved in `file` by an earlier check with these settings, and how to add one. */
+function openSaved(file: string, settings: unknown): { outcomes: InvariantOutcome[]; save: (o: InvariantOutcome) => void } {
+  let state: SavedCheck = { settings, outcomes: [] };
+  if (existsSync(file)) {
+    const found = readJsonFile<SavedCheck>(file);
+    if (JSON.stringify(found.settings) !== JSON.stringify(settings)) {
+      throw new InputError(`${file} holds a stress check with other settings (policy, its file's hash, scenarios, runs, seed...): give the same flags, or another --out`);
+    }
+    state = found;
+  }
+  return {
+    outcomes: [...state.outcomes],
+    save: (o) => {
+      if (state.outcomes.some((k) => k.id === o.id)) return;
+      state = { settings, outcomes: [...state.outcomes, o] };
+      writeJsonAtomic(file, state);
+    },
+  };
 }
 
 async function threadsOutcome(spec: string, flags: StressFlags, env: StressEnv): Promise<InvariantOutcome> {

@@ -1,6 +1,8 @@
 /** `dits stress` as a user runs it: a report per invariant, exit codes, and replay commands that reproduce. */
 import { describe, expect, it } from 'vitest';
-import { dits } from './helpers.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dits, tempDir } from './helpers.ts';
 
 /** The argv of a printed `dits ...` command line (the report quotes only what needs it). */
 function argvOf(line: string): string[] {
@@ -32,6 +34,20 @@ describe('dits stress', () => {
     const again = dits([...argvOf(replay), '--no-threads', '--quiet']);
     expect(again.status).toBe(1);
     expect(again.stdout.match(/^ +case: +(.*)$/m)?.[1]).toBe(caseLine);
+  });
+
+  it('--out keeps each finished invariant, so the same command again reports them without checking again', () => {
+    const out = join(tempDir('dits-stress-'), 'stress.json');
+    const args = ['stress', 'random', '--runs', '10', '--no-threads', '--out', out];
+    const first = dits(args);
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).outcomes).toHaveLength(8);
+    const again = dits(args);
+    expect(again.stderr).toContain('8 invariants finished earlier are not checked again');
+    expect(again.stdout).toBe(first.stdout);
+    const other = dits(['stress', 'random', '--runs', '11', '--no-threads', '--out', out]);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toContain('holds a stress check with other settings');
   });
 
   it('refuses bad input with exit 2', () => {
