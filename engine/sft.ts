@@ -1,7 +1,8 @@
 /**
  * SFT data (§2.2): for each task the best of its sampled dialogues by reward (SFT path: token
  * normalizer = the task's longest non-overflowing sample, data_clean's penalty applied); tasks
- * ranked by that reward, a slice kept (top 70%; MATH keeps [10%, 80%)), then those below the
+ * ranked by that reward, a slice kept (top 70%, or the scenario's `sft.keep`: the built-in MATH
+ * scenario keeps [10%, 80%) as the reference does), then those below the
  * threshold dropped; each kept dialogue becomes one example per agent that spoke in it, in
  * which only that agent's turns are trained (an agent with no turn has nothing to learn from it:
  * with three or more agents a dialogue can end before everyone has spoken).
@@ -27,14 +28,17 @@ export interface TaskSamples {
 }
 
 export interface SftSelection {
-  /** Fraction range of the ranked tasks to keep: [0, 0.7] by default, [0.1, 0.8] for MATH. */
+  /** Fraction range of the ranked tasks to keep: [0, 0.7] by default, the scenario's `sft.keep` when it has one. */
   keep: readonly [number, number];
   /** θ_sft: a kept dialogue needs a total reward at least this high. */
   threshold: number;
 }
 
+/** The reference's slice of ranked tasks, unless the scenario names its own (the built-in math does: [0.1, 0.8]). */
+export const DEFAULT_SFT_KEEP: readonly [number, number] = [0, 0.7];
+
 export function defaultSftSelection(scenario: Scenario): SftSelection {
-  return { keep: scenario.name === 'math' ? [0.1, 0.8] : [0, 0.7], threshold: scenario.reward.sftThreshold };
+  return { keep: scenario.sft?.keep ?? DEFAULT_SFT_KEEP, threshold: scenario.reward.sftThreshold };
 }
 
 /** The task's best sample by SFT-path reward, with that reward (ties: the earlier sample). */

@@ -87,6 +87,15 @@ export const scenarioSchema = z
     answer: z.strictObject({ format: z.enum(ANSWER_FORMATS) }),
     metric: z.enum(METRICS),
     reward: rewardSchema,
+    /**
+     * Which slice of the tasks ranked by their best sample's reward gives SFT data (§2.2):
+     * [from, to) as fractions; absent, the reference's [0, 0.7] (its MATH runs keep [0.1, 0.8]).
+     */
+    sft: z
+      .strictObject({
+        keep: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).refine(([a, b]) => a < b, 'keep is [from, to) with from < to'),
+      })
+      .optional(),
     /** The loader format `--tasks FILE` is read with unless `--format` says otherwise. */
     dataset: z.strictObject({ format: z.string() }).optional(),
   })

@@ -61,9 +61,13 @@ describe('SFT data (§2.2)', () => {
     expect(buildSftExamples(scorer, tasks, { keep: [0, 1], threshold: 0.45 })).toHaveLength(4);
   });
 
-  it('MATH keeps the [10%, 80%) slice', () => {
+  it('MATH keeps the [10%, 80%) slice, as its scenario says', () => {
     expect(defaultSftSelection(resolveScenario('math').scenario).keep).toEqual([0.1, 0.8]);
     expect(defaultSftSelection(gsm8k)).toEqual({ keep: [0, 0.7], threshold: 0.6 });
+    // The slice is the scenario's field, not its name: a MATH scenario named otherwise keeps what it says.
+    const renamed = { ...resolveScenario('math').scenario, name: 'my-math' };
+    expect(defaultSftSelection(renamed).keep).toEqual([0.1, 0.8]);
+    expect(defaultSftSelection({ ...gsm8k, name: 'math', sft: { keep: [0.2, 0.9] } }).keep).toEqual([0.2, 0.9]);
   });
 
   it('trains only the named agent\'s turns in its view', () => {
