@@ -11,15 +11,16 @@ export interface ScenarioIssue {
   column?: number;
 }
 
+/** `file:line:column: field: message`, the way compilers print a place. */
+export function formatIssue(file: string, i: ScenarioIssue): string {
+  return `${file}${i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : ''}: ${i.field ? `${i.field}: ` : ''}${i.message}`;
+}
+
 export class ScenarioFileError extends InputError {
   constructor(
     readonly file: string,
     readonly issues: readonly ScenarioIssue[],
   ) {
-    super(
-      issues
-        .map((i) => `${file}${i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : ''}: ${i.field ? `${i.field}: ` : ''}${i.message}`)
-        .join('\n'),
-    );
+    super(issues.map((i) => formatIssue(file, i)).join('\n'));
   }
 }

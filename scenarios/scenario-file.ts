@@ -19,30 +19,48 @@ export function listBuiltinScenarios(): string[] {
     .sort();
 }
 
+/** A field of a scenario, as zod and `Document.getIn` spell it: `['agents', 1, 'prompt']`. */
+export type FieldPath = readonly PropertyKey[];
+
+/** A parsed scenario and the places of its fields in the file it came from. */
+export interface ScenarioSource {
+  scenario: Scenario;
+  file: string;
+  /**
+   * An issue about the field at `path`, located at its key (or list item); for a field the file
+   * leaves out (a default), at the nearest enclosing key the file has.
+   */
+  issueAt(path: FieldPath, message: string): ScenarioIssue;
+}
+
 /** A scenario by built-in name (`gsm8k`) or by file path (`./my.yaml`). */
-export function resolveScenario(nameOrPath: string): { scenario: Scenario; file: string } {
+export function resolveScenario(nameOrPath: string): ScenarioSource {
   const looksLikePath = /[/\\]/.test(nameOrPath) || ['.yaml', '.yml', '.json'].includes(extname(nameOrPath));
   if (looksLikePath || existsSync(nameOrPath)) {
-    return { scenario: loadScenarioFile(nameOrPath), file: nameOrPath };
+    return loadScenarioFile(nameOrPath);
   }
   const file = join(BUILTIN_DIR, `${nameOrPath}.yaml`);
   if (!existsSync(file)) {
     throw new InputError(`unknown scenario '${nameOrPath}': not a file, and not a built-in (${listBuiltinScenarios().join(', ')})`);
   }
-  return { scenario: loadScenarioFile(file), file };
+  return loadScenarioFile(file);
 }
 
-export function loadScenarioFile(file: string): Scenario {
+export function loadScenarioFile(file: string): ScenarioSource {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new InputError(`${file}: cannot read scenario file: ${(e as Error).message}`);
   }
-  return parseScenarioText(text, file);
+  return parseScenarioSource(text, file);
 }
 
 export function parseScenarioText(text: string, file: string): Scenario {
+  return parseScenarioSource(text, file).scenario;
+}
+
+export function parseScenarioSource(text: string, file: string): ScenarioSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -55,35 +73,40 @@ export function parseScenarioText(text: string, file: string): Scenario {
     );
   }
   const parsed = scenarioSchema.safeParse(doc.toJS());
-  if (parsed.success) return parsed.data;
-  throw new ScenarioFileError(file, parsed.error.issues.map((issue) => locateIssue(doc, lineCounter, issue)));
+  if (!parsed.success) throw new ScenarioFileError(file, parsed.error.issues.map((issue) => locateIssue(doc, lineCounter, issue)));
+  return { scenario: parsed.data, file, issueAt: (path, message) => issueAt(doc, lineCounter, path, message) };
 }
 
-type Path = readonly PropertyKey[];
-
-function fieldName(path: Path): string {
+function fieldName(path: FieldPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
 }
 
 /** The issue's place: its own key (or item), or for a missing field the nearest enclosing key that exists. */
 function locateIssue(doc: Document, lines: LineCounter, issue: z.core.$ZodIssue): ScenarioIssue {
-  const path = issue.path as Path;
+  const path = issue.path as FieldPath;
   if (issue.code === 'unrecognized_keys') {
     const full = [...path, issue.keys[0] ?? ''];
     return { field: fieldName(full), message: 'unknown field (the fields are listed in docs/scenarios.md)', ...position(doc, lines, full) };
   }
+  const { at, enclosing } = nearestPosition(doc, lines, path);
+  return { field: fieldName(path), message: enclosing ? `${issue.message} (missing)` : issue.message, ...at };
+}
+
+function issueAt(doc: Document, lines: LineCounter, path: FieldPath, message: string): ScenarioIssue {
+  return { field: fieldName(path), message, ...nearestPosition(doc, lines, path).at };
+}
+
+/** The path's own position, or (`enclosing`) the nearest enclosing one the file has. */
+function nearestPosition(doc: Document, lines: LineCounter, path: FieldPath): { at: { line?: number; column?: number }; enclosing: boolean } {
   for (let n = path.length; n >= 0; n--) {
     const at = position(doc, lines, path.slice(0, n));
-    if (at.line !== undefined) {
-      const message = n < path.length ? `${issue.message} (missing)` : issue.message;
-      return { field: fieldName(path), message, ...at };
-    }
+    if (at.line !== undefined) return { at, enclosing: n < path.length };
   }
-  return { field: fieldName(path), message: issue.message };
+  return { at: {}, enclosing: false };
 }
 
 /** Line and column of a map entry's key, of a sequence item, or of the document for the empty path. */
-function position(doc: Document, lines: LineCounter, path: Path): { line?: number; column?: number } {
+function position(doc: Document, lines: LineCounter, path: FieldPath): { line?: number; column?: number } {
   let offset: number | undefined;
   if (path.length === 0) {
     offset = (doc.contents as { range?: number[] } | null)?.range?.[0];

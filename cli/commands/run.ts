@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { loadScenario } from './scenario.ts';
 import { InputError } from '../../scenarios/errors.ts';
 import { writeJsonAtomic } from '../../engine/files.ts';
 import { SELECTION_MODES, type SelectionMode } from '../../engine/influence/selection.ts';
@@ -105,7 +105,7 @@ function runPolicy(flags: RunFlags): RunConfig['searchPolicy'] {
 
 function configFrom(flags: RunFlags): RunConfig {
   return {
-    scenario: resolveScenario(flags.scenario).scenario,
+    scenario: loadScenario(flags.scenario).scenario,
     seed: flags.seed,
     ...runSizes(flags),
     selection: { mode: flags.selection, alpha: flags.alpha, gamma: flags.gamma },

@@ -1,9 +1,10 @@
 /** `dits scenario list|validate|show`: browse, check and preview scenarios. */
 import type { Command } from 'commander';
-import { listBuiltinScenarios, loadScenarioFile, resolveScenario } from '../../scenarios/scenario-file.ts';
+import { listBuiltinScenarios, loadScenarioFile, resolveScenario, type ScenarioSource } from '../../scenarios/scenario-file.ts';
 import { renderSystemPrompts } from '../../scenarios/prompt.ts';
 import { splitContext } from '../../scenarios/split.ts';
-import { InputError } from '../../scenarios/errors.ts';
+import { formatIssue, InputError } from '../../scenarios/errors.ts';
+import { scenarioWarnings } from '../../scenarios/lint.ts';
 import type { Task } from '../../scenarios/task.ts';
 import { Rng } from '../../engine/rng.ts';
 import { intOption } from '../options.ts';
@@ -24,19 +25,27 @@ export function registerScenarioCommands(program: Command): void {
 
   scenario
     .command('validate')
-    .description('check scenario files against the schema; errors name file, line and field')
+    .description('check scenario files against the schema; errors and warnings name file, line and field')
     .argument('<files...>', 'scenario files (YAML or JSON)')
-    .action((files: string[]) => {
+    .option('--strict', 'exit 2 when a file has warnings, not only errors')
+    .action((files: string[], flags: { strict?: boolean }) => {
       const failures: string[] = [];
+      let warned = 0;
       for (const file of files) {
         try {
-          const s = loadScenarioFile(file);
-          process.stdout.write(`${file}: ok (${s.name}, ${s.family}, ${s.agents.length} agents)\n`);
+          const source = loadScenarioFile(file);
+          const warnings = scenarioWarnings(source);
+          for (const w of warnings) process.stdout.write(`warning: ${formatIssue(file, w)}\n`);
+          const s = source.scenario;
+          const count = warnings.length === 0 ? '' : `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+          process.stdout.write(`${file}: ok (${s.name}, ${s.family}, ${s.agents.length} agents)${count}\n`);
+          if (warnings.length > 0) warned++;
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
           failures.push(e.message);
         }
       }
+      if (flags.strict && warned > 0) failures.push(`--strict: ${warned} file${warned === 1 ? ' has' : 's have'} warnings`);
       if (failures.length > 0) throw new InputError(failures.join('\n'));
     });
 
@@ -68,6 +77,16 @@ export function registerScenarioCommands(program: Command): void {
         process.stdout.write(`\n## ${agent.name} (${agent.role})\n${prompts[i]}\n`);
       });
     });
+}
+
+/**
+ * The scenario a command runs, by built-in name or file, with its warnings printed on stderr:
+ * a command loads its scenario once, so they appear once (the built-ins have none).
+ */
+export function loadScenario(nameOrPath: string): ScenarioSource {
+  const source = resolveScenario(nameOrPath);
+  for (const w of scenarioWarnings(source)) process.stderr.write(`dits: warning: ${formatIssue(source.file, w)}\n`);
+  return source;
 }
 
 async function findTask(tasks: AsyncIterable<Task>, wanted: string, position: number | undefined): Promise<Task> {

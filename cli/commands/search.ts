@@ -4,7 +4,7 @@ import { claimOutFolder } from '../out-folder.ts';
 import { InputError } from '../../scenarios/errors.ts';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { loadScenario } from './scenario.ts';
 import { writeJsonAtomic } from '../../engine/files.ts';
 import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.ts';
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
@@ -84,7 +84,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--quiet', 'no progress bar and no summary')
     .action(async (flags: SearchFlags) => {
       const started = performance.now();
-      const { scenario, file: scenarioFile } = resolveScenario(flags.scenario);
+      const { scenario, file: scenarioFile } = loadScenario(flags.scenario);
       const params: PolicyParams = { ...flags.param };
       if (flags.selections !== undefined) params.selections = flags.selections;
       if (flags.rollouts !== undefined) params.rollouts = flags.rollouts;

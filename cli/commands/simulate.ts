@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { claimOutFolder } from '../out-folder.ts';
 import type { Command } from 'commander';
-import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { loadScenario } from './scenario.ts';
 import { InputError } from '../../scenarios/errors.ts';
 import { JsonlWriter, writeJsonAtomic } from '../../engine/files.ts';
 import { simulate } from '../../engine/simulate.ts';
@@ -42,7 +42,7 @@ export function registerSimulateCommand(program: Command): void {
 
 async function runSimulate(flags: SimulateFlags): Promise<void> {
   const started = performance.now();
-  const { scenario, file: scenarioFile } = resolveScenario(flags.scenario);
+  const { scenario, file: scenarioFile } = loadScenario(flags.scenario);
   const out = flags.out ?? join('runs', `simulate-${scenario.name}-seed${flags.seed}`);
   claimOutFolder(out, { ...(flags.overwrite ? { overwrite: true } : {}) });
   let badRows = 0;
