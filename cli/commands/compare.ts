@@ -2,7 +2,8 @@
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { BUILTIN_DIR, resolveScenario } from '../../scenarios/scenario-file.ts';
+import { BUILTIN_DIR, type resolveScenario } from '../../scenarios/scenario-file.ts';
+import { loadScenario } from './scenario.ts';
 import { DEFAULT_SHARES, PRESETS, type Preset } from '../../engine/report/plan.ts';
 import { runCompare } from '../../actors/compare.ts';
 import { runTournament, type TournamentEntry } from '../../actors/tournament.ts';
@@ -86,7 +87,7 @@ export function registerCompareCommand(program: Command): void {
     .option('--budget-tokens <n>', 'tournament: the Q tokens per iteration every policy may spend (default: none, each spends its own selections x rollouts)', intOption(1))
     .option('--quiet', 'print nothing but errors')
     .action(async (flags: CompareFlags) => {
-      const { scenario, file } = resolveScenario(flags.scenario);
+      const { scenario, file } = loadScenario(flags.scenario);
       if (flags.policies) return tournament({ ...flags, policies: flags.policies }, scenario, file);
       // Planted runs have other settings, so they get a folder of their own.
       const out = flags.out ?? join('runs', `compare-${flags.preset}-${scenario.name}${flags.plant !== undefined ? `-plant${flags.plant}` : ''}`);

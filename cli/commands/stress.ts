@@ -14,10 +14,10 @@ import type { StressEnv } from '../../properties/invariants.ts';
 import { REFERENCE_RULES } from '../../properties/reference.ts';
 import { checkThreadIndependence, THREADS_ID } from '../../properties/threads.ts';
 import { InputError } from '../../scenarios/errors.ts';
-import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { ChecksFailed } from '../exit.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
+import { loadScenario } from './scenario.ts';
 import { collectParam } from './search.ts';
 
 interface StressFlags {
@@ -50,7 +50,7 @@ function invariantId(value: string, acc: string[]): string[] {
 /** The scenarios with their generated tasks, each on its own simulated model. */
 function stressEnv(specs: readonly string[], tasks: number, budgetTokens: number | undefined): StressEnv {
   const scenarios = specs.map((spec) => {
-    const { scenario } = resolveScenario(spec);
+    const { scenario } = loadScenario(spec);
     const generated = generatorFor(scenario).make(1, tasks);
     return { name: spec, scenario, tasks: generated, backend: new SimBackend(createSimWorld(scenario, generated)) };
   });
