@@ -28,7 +28,7 @@ import type { PairStats } from '../engine/influence/pair-stats.ts';
 import { generatorFor } from '../engine/tasks.ts';
 import { compareSpec, renderSvg } from '../engine/report/plot.ts';
 import { influenceShare, iterationSpend, summarize, type CompareResults, type IterationResult, type RunResult } from '../engine/report/results.ts';
-import { renderReport } from '../engine/report/table.ts';
+import { formatDuration, renderReport } from '../engine/report/table.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/version.ts';
@@ -175,6 +175,23 @@ export async function ensureRun(root: string, name: string, manifest: RunManifes
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/**
+ * The time the runs still to come will take, at the mean of the runs made so far in this
+ * process (reused ones cost nothing; those still to come are assumed to be made). For display only.
+ */
+export function remainingTime(): { record: (ms: number, made: boolean) => void; text: (left: number) => string } {
+  let made = 0;
+  let spent = 0;
+  return {
+    record: (ms, wasMade) => {
+      if (!wasMade) return;
+      made++;
+      spent += ms;
+    },
+    text: (left) => (left === 0 || made === 0 ? '' : `about ${formatDuration((spent / made) * left)} left`),
+  };
+}
+
 /** `0.9100 (DPO seeds 0.9000 0.9300 0.9000; SFT 0.8500)`. */
 function scoreLine(i: IterationResult): string {
   const f = (n: number) => n.toFixed(4);
@@ -194,6 +211,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
   let ran = 0;
   let reused = 0;
   const width = String(total).length;
+  const clock = remainingTime();
 
   async function runAll(configs: readonly Configuration[]): Promise<void> {
     for (const seed of seeds) {
@@ -208,7 +226,9 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
         if (status === 'reused') reused++;
         else ran++;
         const last = r.iterations[r.iterations.length - 1] as IterationResult;
-        const when = status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+        clock.record(performance.now() - started, status !== 'reused');
+        const eta = clock.text(total - done);
+        const when = `${status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`}${eta ? `; ${eta}` : ''}`;
         say(
           `[${String(done).padStart(width)}/${total}] ${c.name} seed ${seed}: test ${opts.scenario.metric} ${scoreLine(last)}, ` +
             `${last.meanTokens.toFixed(1)} tokens/dialogue, Q ${int(last.meters.q.tokens)} + influence ${int(last.meters.influence.tokens)} tokens ` +

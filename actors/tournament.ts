@@ -17,7 +17,7 @@ import { readTreeRecords, type TreeRecord } from '../engine/tree/codec.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/version.ts';
-import { ensureRun, readRunResult, VALIDATION_SEED_OFFSET } from './compare.ts';
+import { ensureRun, readRunResult, remainingTime, VALIDATION_SEED_OFFSET } from './compare.ts';
 import { DEFAULT_TRAINING, type RunManifest } from './run-env.ts';
 import type { SearchRunSummary } from './run-search.ts';
 
@@ -205,6 +205,7 @@ export async function runTournament(opts: TournamentOptions): Promise<{ results:
   const seeds = Array.from({ length: opts.seeds }, (_, k) => k);
   const total = seeds.length * opts.entries.length;
   const runs: TournamentRun[] = [];
+  const clock = remainingTime();
   for (const seed of seeds) {
     for (const entry of opts.entries) {
       const manifest = manifestFor(opts, entry, seed);
@@ -212,7 +213,9 @@ export async function runTournament(opts: TournamentOptions): Promise<{ results:
       const status = await ensureRun(opts.out, entry.name, manifest, entry.policy.sha256 ? ' (a policy file that changed has another hash)' : '');
       const run = readRun(opts.out, entry, manifest);
       runs.push(run);
-      const when = status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+      clock.record(performance.now() - started, status !== 'reused');
+      const eta = clock.text(total - runs.length);
+      const when = `${status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`}${eta ? `; ${eta}` : ''}`;
       opts.say(
         `[${runs.length}/${total}] ${entry.name} seed ${seed}: ${run.tasksSearched} tasks, root value ${run.rootValue.toFixed(4)}, ${run.pairs} pairs, ` +
           `${run.qTokens.toLocaleString('en-US')} Q tokens, test ${opts.scenario.metric} ${run.testMetric.toFixed(4)} (SFT ${run.sftMetric.toFixed(4)}) (${when})\n`,

@@ -23,6 +23,15 @@ export function formatInterval(m: MeanCi, digits = 4): string {
   return m.lo === null || m.hi === null ? '–' : `[${dec(m.lo, digits)}, ${dec(m.hi, digits)}]`;
 }
 
+/** `45 s`, `2 min 05 s`, `1 h 02 min`: whole seconds, so 119.6 s is `2 min 00 s`, never `1 min 60 s`. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const [h, m, sec] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (h > 0) return `${h} h ${two(m)} min`;
+  return m > 0 ? `${m} min ${two(sec)} s` : `${sec} s`;
+}
+
 const meterCell = (m: MeterMean) => `${int(m.calls)} / ${int(m.tokens)}`;
 
 /** A Markdown table; `|` inside cells is escaped. */
