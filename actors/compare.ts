@@ -179,16 +179,18 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
  * The time the runs still to come will take, at the mean of the runs made so far in this
  * process (reused ones cost nothing; those still to come are assumed to be made). For display only.
  */
-export function remainingTime(): { record: (ms: number, made: boolean) => void; text: (left: number) => string } {
+export function remainingTime(): { status: (status: RunStatus, ms: number, left: number) => string } {
   let made = 0;
   let spent = 0;
   return {
-    record: (ms, wasMade) => {
-      if (!wasMade) return;
+    /** `reused`, or `ran in 1.2 s; about 40 s left` for a run made in `ms` with `left` runs to come. */
+    status: (status, ms, left) => {
+      if (status === 'reused') return 'reused';
       made++;
       spent += ms;
+      const eta = left > 0 ? `; about ${formatDuration((spent / made) * left)} left` : '';
+      return `${status} in ${(ms / 1000).toFixed(1)} s${eta}`;
     },
-    text: (left) => (left === 0 || made === 0 ? '' : `about ${formatDuration((spent / made) * left)} left`),
   };
 }
 
@@ -226,9 +228,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
         if (status === 'reused') reused++;
         else ran++;
         const last = r.iterations[r.iterations.length - 1] as IterationResult;
-        clock.record(performance.now() - started, status !== 'reused');
-        const eta = clock.text(total - done);
-        const when = `${status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`}${eta ? `; ${eta}` : ''}`;
+        const when = clock.status(status, performance.now() - started, total - done);
         say(
           `[${String(done).padStart(width)}/${total}] ${c.name} seed ${seed}: test ${opts.scenario.metric} ${scoreLine(last)}, ` +
             `${last.meanTokens.toFixed(1)} tokens/dialogue, Q ${int(last.meters.q.tokens)} + influence ${int(last.meters.influence.tokens)} tokens ` +

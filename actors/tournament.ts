@@ -213,9 +213,7 @@ export async function runTournament(opts: TournamentOptions): Promise<{ results:
       const status = await ensureRun(opts.out, entry.name, manifest, entry.policy.sha256 ? ' (a policy file that changed has another hash)' : '');
       const run = readRun(opts.out, entry, manifest);
       runs.push(run);
-      clock.record(performance.now() - started, status !== 'reused');
-      const eta = clock.text(total - runs.length);
-      const when = `${status === 'reused' ? 'reused' : `${status} in ${((performance.now() - started) / 1000).toFixed(1)} s`}${eta ? `; ${eta}` : ''}`;
+      const when = clock.status(status, performance.now() - started, total - runs.length);
       opts.say(
         `[${runs.length}/${total}] ${entry.name} seed ${seed}: ${run.tasksSearched} tasks, root value ${run.rootValue.toFixed(4)}, ${run.pairs} pairs, ` +
           `${run.qTokens.toLocaleString('en-US')} Q tokens, test ${opts.scenario.metric} ${run.testMetric.toFixed(4)} (SFT ${run.sftMetric.toFixed(4)}) (${when})\n`,

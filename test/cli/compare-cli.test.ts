@@ -140,7 +140,6 @@ describe('dits compare', () => {
     expect(seeds.stderr).toContain('other settings');
   });
 
-  // Needs engine/sim/expected.ts, a placeholder on this branch that throws 'not implemented': enable after merging it.
   it('measures the expected metric at T = 0.7 by default and pairs it too', () => {
     const exp = join(dir, 'expected');
     const args = ['compare', '--out', exp, ...TINY.filter((a) => a !== '--no-expected-metric'), '--shares', ''];

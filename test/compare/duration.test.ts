@@ -31,14 +31,11 @@ describe('formatDuration', () => {
 });
 
 describe('remainingTime', () => {
-  it('estimates from the runs made, ignores reused ones, and says nothing before the first or after the last', () => {
+  it('estimates from the runs made, ignores reused ones, and says nothing after the last', () => {
     const clock = remainingTime();
-    expect(clock.text(3)).toBe('');
-    clock.record(1, false);
-    expect(clock.text(3)).toBe('');
-    clock.record(10_000, true);
-    clock.record(20_000, true);
-    expect(clock.text(4)).toBe('about 1 min 00 s left');
-    expect(clock.text(0)).toBe('');
+    expect(clock.status('reused', 1, 5)).toBe('reused');
+    expect(clock.status('ran', 10_000, 4)).toBe('ran in 10.0 s; about 40 s left');
+    expect(clock.status('resumed', 20_000, 4)).toBe('resumed in 20.0 s; about 1 min 00 s left');
+    expect(clock.status('ran', 1_000, 0)).toBe('ran in 1.0 s');
   });
 });
