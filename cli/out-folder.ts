@@ -16,7 +16,8 @@ const MARKS = ['manifest.json', 'search.ckpt', 'progress.json'];
 
 export function claimOutFolder(out: string, o: { overwrite?: boolean; resume?: boolean }): void {
   if (o.resume || !existsSync(out)) return;
-  const isDits = MARKS.some((f) => existsSync(join(out, f)));
+  // A run that failed early leaves only the `.partial` file it was writing.
+  const isDits = MARKS.some((f) => existsSync(join(out, f))) || readdirSync(out).some((f) => f.endsWith('.partial'));
   if (o.overwrite) {
     if (!isDits && readdirSync(out).length > 0) throw new InputError(`${out} is not a dits folder (no ${MARKS.join(', ')}): --overwrite deletes only folders dits wrote; choose another --out`);
     for (const f of readdirSync(out)) if (f !== HTTP_CACHE_FILE) rmSync(join(out, f), { recursive: true, force: true });

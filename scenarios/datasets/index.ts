@@ -12,7 +12,7 @@ import { IDENTITY_MAPPING, jsonlLoader, type FieldMapping } from './jsonl.ts';
 import { math } from './math.ts';
 import { mmlu } from './mmlu.ts';
 import { hotpotqa, twoWiki } from './multihop.ts';
-import type { Loader } from './rows.ts';
+import { assertText, isDirectory, type Loader } from './rows.ts';
 import { triviaqa } from './triviaqa.ts';
 
 export { DatasetError } from './errors.ts';
@@ -63,6 +63,7 @@ function loaderFor(file: string, opts: LoadOptions): Loader {
 /** The tasks of `file` in file order; a bad row throws a DatasetError naming file, row and field. */
 export async function* loadTasks(file: string, opts: LoadOptions): AsyncIterable<Task> {
   const loader = loaderFor(file, opts);
+  if (!(await isDirectory(file))) await assertText(file);
   const limit = count(file, 'limit', opts.limit, Infinity);
   let toSkip = count(file, 'offset', opts.offset, 0);
   if (limit === 0) return;

@@ -3,32 +3,53 @@
  * `{question, subject, choices[4], answer: int}`. The gold is the text of the keyed choice.
  */
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import type { Task } from '../task.ts';
 import { DatasetError } from './errors.ts';
 import { asInteger, asObject, asRow, asString, asStrings, asText, fail, item, optional, type JsonObject } from './fields.ts';
-import { jsonRows, peek, type Loader, type SourceRow } from './rows.ts';
+import { excerpt, jsonRows, peek, type Loader, type SourceRow } from './rows.ts';
 
 const LETTERS = ['A', 'B', 'C', 'D'];
 const CSV_COLUMNS = ['question', ...LETTERS, 'answer'];
 
-/** Records of a CSV file; a record's place is its first line (quoted fields may span lines). */
+/** csv-parse's complaint in plain words, with any quoted text escaped and cut short. */
+function csvProblem(err: CsvError): string {
+  const e = err as CsvError & { column?: number; field?: string; quoting?: boolean };
+  const field = typeof e.column === 'number' ? ` (field ${e.column + 1})` : '';
+  switch (e.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'the record starting here opens a quoted field that is never closed (the file ends first)';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return `text follows a closing quote${field}: inside a quoted field, write a quote as two ("")`;
+    default:
+      return `invalid CSV${field}: ${excerpt(e.message.replace(/, value is .*$/s, ''), 120)}${typeof e.field === 'string' ? ` near "${excerpt(e.field)}"` : ''}`;
+  }
+}
+
+/**
+ * Records of a CSV file; a record's place is its first line (quoted fields may span lines).
+ * A quote inside an unquoted field is kept as text, as Python's csv module (which wrote the
+ * released MMLU files) reads it.
+ */
 async function* csvRows(file: string): AsyncGenerator<SourceRow> {
   const input = createReadStream(file);
-  const records = input.pipe(parse({ relax_column_count: true, skip_empty_lines: true, bom: true, info: true }));
+  const records = input.pipe(parse({ relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true, info: true }));
   let index = 0;
+  // The line after the last whole record: where an unclosed quote's record starts.
+  let next = 1;
   try {
     for await (const { record, info } of records as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       // csv-parse reports the line a record ends on; count back over the newlines inside its fields.
       const line = info.lines - record.reduce((n, f) => n + (f.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
+      next = info.lines + 1;
       const row = index++;
       yield { place: { file, line, index: row }, index: row, read: () => record };
     }
   } catch (err) {
-    if (!String((err as { code?: unknown }).code).startsWith('CSV_')) throw err;
+    if (!(err instanceof CsvError)) throw err;
     // A quoting error leaves the parser unable to find where the next record starts.
-    const line = (err as { lines?: number }).lines;
-    throw new DatasetError({ file, ...(line !== undefined ? { line } : {}) }, `invalid CSV: ${(err as Error).message}`);
+    const line = err.code === 'CSV_QUOTE_NOT_CLOSED' ? next : (err as { lines?: number }).lines;
+    throw new DatasetError({ file, ...(line !== undefined ? { line } : {}) }, csvProblem(err));
   } finally {
     input.destroy();
     records.destroy();

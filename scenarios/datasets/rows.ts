@@ -55,6 +55,39 @@ export async function peek(file: string, bytes = 64 * 1024): Promise<string> {
   }
 }
 
+/**
+ * Refuses a file that is not text: a NUL byte, or bytes that are not UTF-8, in its first 64 KiB.
+ * Every format dits reads is UTF-8 text, and a parser's own message on binary input quotes
+ * kilobytes of it.
+ */
+export async function assertText(file: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let head: Buffer;
+  try {
+    handle = await open(file, 'r');
+    const buffer = Buffer.alloc(64 * 1024);
+    head = buffer.subarray(0, (await handle.read(buffer, 0, buffer.length, 0)).bytesRead);
+  } catch (err) {
+    throw unreadable(file, err);
+  } finally {
+    await handle?.close();
+  }
+  const nul = head.indexOf(0);
+  if (nul >= 0) throw new DatasetError({ file }, `looks binary, not a text dataset: a NUL byte at byte ${nul}`);
+  try {
+    // stream: a multi-byte character cut at the end of the sample is not an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+  } catch {
+    throw new DatasetError({ file }, 'looks binary, not a text dataset: its first bytes are not UTF-8');
+  }
+}
+
+/** `s` for a message: control characters escaped, cut to `max` characters. */
+export function excerpt(s: string, max = 60): string {
+  const escaped = JSON.stringify(s).slice(1, -1);
+  return escaped.length > max ? `${escaped.slice(0, max)}...` : escaped;
+}
+
 export async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
