@@ -30,7 +30,7 @@ export interface SearchFacts {
 }
 
 /** Where the trees left out of a page can be seen. */
-export const TREE_SHOW_HINT = 'dits tree show FOLDER --task ID prints any tree of a search folder';
+const TREE_SHOW_HINT = 'dits tree show FOLDER --task ID prints any tree of a search folder';
 
 export function treeNote(shown: number, total: number, how: string): string {
   if (shown >= total) return `All ${total} trees of the folder.`;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UnpackrStream } from 'msgpackr';
 import type { TreeRecord } from '../../tree/codec.ts';
 import type { ViewPair, ViewTree } from './model.ts';
+import { childLists } from './tree-shape.ts';
 
 /** Trees one report embeds at most: beyond that a page grows by megabytes and gains little. */
 export const MAX_TREES = 50;
@@ -17,15 +18,15 @@ export const MAX_TREES = 50;
 export async function readFirstTrees(file: string, n: number): Promise<TreeRecord[]> {
   const out: TreeRecord[] = [];
   if (n <= 0) return out;
-  const file$ = createReadStream(file);
-  const records = file$.pipe(new UnpackrStream());
+  const input = createReadStream(file);
+  const records = input.pipe(new UnpackrStream());
   try {
     for await (const r of records) {
       out.push(r as TreeRecord);
       if (out.length >= n) break;
     }
   } finally {
-    file$.destroy();
+    input.destroy();
     records.destroy();
   }
   return out;
@@ -68,15 +69,6 @@ export async function readPairsOf(file: string, taskIds: ReadonlySet<string>): P
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** Children of each node in creation order, the order `node_path` counts in. */
-function childLists(r: TreeRecord): number[][] {
-  const children: number[][] = r.parent.map(() => []);
-  r.parent.forEach((p, i) => {
-    if (p >= 0) (children[p] as number[]).push(i);
-  });
-  return children;
-}
-
 /** Per-pair facts the caller knows (a run: influence and whether selection kept it). */
 export interface PairFacts {
   influence: number | null;
@@ -89,7 +81,7 @@ export interface PairFacts {
  * the tree means the folder's files disagree, and is an error.
  */
 export function viewTree(r: TreeRecord, source: string, pairs: readonly { pair: PairLine; facts: PairFacts }[]): ViewTree {
-  const children = childLists(r);
+  const children = childLists(r.parent);
   const q = r.visits.map((v, i) => (v === 0 ? 0 : round4((r.valueSum[i] as number) / v)));
   const located: ViewPair[] = pairs.map(({ pair, facts }) => {
     let node = 0;

@@ -10,6 +10,7 @@ import { scaleLinear, scaleSqrt } from 'd3-scale';
 import { select, type Selection } from 'd3-selection';
 import { linkHorizontal } from 'd3-shape';
 import type { TreeSet, ViewPair, ViewTree } from '../model.ts';
+import { childLists } from '../tree-shape.ts';
 
 /** Vertical distance between sibling rows and horizontal distance between depths, in px. */
 const ROW = 34;
@@ -35,21 +36,17 @@ interface Roles {
 
 function rolesOf(t: ViewTree): Map<number, Roles> {
   const roles = new Map<number, Roles>();
-  const at = (n: number) => roles.get(n) ?? (roles.set(n, {}), roles.get(n) as Roles);
+  const at = (n: number) => {
+    let r = roles.get(n);
+    if (!r) roles.set(n, (r = {}));
+    return r;
+  };
   for (const p of t.pairs) {
     at(p.node).split = p;
     at(p.chosen).chosen = p;
     at(p.rejected).rejected = p;
   }
   return roles;
-}
-
-function childLists(t: ViewTree): number[][] {
-  const children: number[][] = t.parent.map(() => []);
-  t.parent.forEach((p, i) => {
-    if (p >= 0) (children[p] as number[]).push(i);
-  });
-  return children;
 }
 
 const oneLine = (s: string, n: number) => {
@@ -104,7 +101,7 @@ class TreeView {
     private readonly canvas: Selection<HTMLDivElement, unknown, null, undefined>,
     private readonly details: Selection<HTMLElement, unknown, null, undefined>,
   ) {
-    this.children = childLists(t);
+    this.children = childLists(t.parent);
     this.roles = rolesOf(t);
     const r = scaleSqrt().domain([1, Math.max(1, ...t.visits)]).range([4, 11]).clamp(true);
     this.radius = (v) => r(Math.max(1, v));
