@@ -29,6 +29,7 @@ import { generatorFor } from '../engine/tasks.ts';
 import { compareSpec, renderSvg } from '../engine/report/plot.ts';
 import { influenceShare, iterationSpend, summarize, type CompareResults, type IterationResult, type RunResult } from '../engine/report/results.ts';
 import { formatDuration, renderReport } from '../engine/report/table.ts';
+import { writeCompareReport } from '../engine/report/html/compare-page.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/version.ts';
@@ -286,6 +287,8 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
   const report = renderReport(results);
   writeJsonAtomic(join(out, 'results.json'), results);
   writeFileAtomic(join(out, 'report.md'), report);
-  writeFileAtomic(join(out, 'plot.svg'), await renderSvg(compareSpec(results)));
+  const plot = await renderSvg(compareSpec(results));
+  writeFileAtomic(join(out, 'plot.svg'), plot);
+  await writeCompareReport(out, { results, markdown: report, plot });
   return { results, report, ran, reused };
 }

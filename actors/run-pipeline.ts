@@ -10,6 +10,7 @@ import { assign, createActor, fromPromise, setup, toPromise } from 'xstate';
 import { writeJsonAtomic } from '../engine/files.ts';
 import { Meter, METERS, type MeterName, type MeterReading } from '../engine/budget.ts';
 import type { EvalResult } from '../engine/eval-result.ts';
+import { writeRunReport } from './run-report.ts';
 import { candidatePool, iterDir, meterReadings, STAGE_FUNCTIONS, STAGES, type RunEnv, type Stage } from './run-stages.ts';
 
 export interface StageMark {
@@ -125,7 +126,9 @@ export async function runPipeline(
   const { context } = actor.getSnapshot();
   // The failed stage's outputs may be partial, but it was never recorded: a resume redoes it.
   if (context.error !== undefined) throw context.error;
-  return context.next >= env.config.iterations * STAGES.length;
+  const complete = context.next >= env.config.iterations * STAGES.length;
+  if (complete) await writeRunReport(env);
+  return complete;
 }
 
 /** What an iteration produced, from its files. */

@@ -26,6 +26,7 @@ import { isBudgetExhausted, Meter, metered, type MeterReading } from '../engine/
 import { InputError } from '../scenarios/errors.ts';
 import { peekTasks } from '../engine/tasks.ts';
 import { defaultSftSelection, selectedSftSource, speakingAgents, type SftCandidate } from '../engine/sft.ts';
+import { writeSearchReport } from '../engine/report/html/search-page.ts';
 import { searchTasks, type TaskFailure, type TaskSearchResult } from './pool.ts';
 
 export interface SearchRunOptions {
@@ -66,6 +67,8 @@ export interface SearchRunOptions {
    * the readings of an unbroken one. `backend` and `probe` charge no meter of the run themselves then.
    */
   meters?: SearchMeters;
+  /** Write report.html (default true); a run's search stage leaves its trees to the run's own report. */
+  report?: boolean;
 }
 
 export interface SearchRunSummary {
@@ -320,6 +323,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     meanRootValue: totals.tasks ? totals.rootValue / totals.tasks : 0,
   };
   writeJsonAtomic(join(opts.out, 'summary.json'), { ...summary, datasets });
+  if (opts.report !== false) await writeSearchReport(opts.out, { scenario: scenario.name, policy: opts.policy, seed, summary, datasets });
   // Every output is whole on disk: the checkpoint has done its job.
   rmSync(join(opts.out, CHECKPOINT), { force: true });
   return summary;

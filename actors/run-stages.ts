@@ -317,6 +317,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
       out,
       concurrency: 8,
       formats: [],
+      report: false,
       ...(workers ? { searcher: workers.searcher } : {}),
       ...(env.log ? { log: env.log } : {}),
     });
