@@ -4,11 +4,12 @@
  * one iteration by default, DPO on the full set of the policy's pairs, the Q meter capped by
  * `--budget-tokens` when given), reused when finished and resumed when not. Then, per policy,
  * what its searches yielded and what DPO on its pairs did downstream, each paired per seed
- * against the first policy with 95% intervals: tournament.json and tournament.md.
+ * against the first policy with 95% intervals: tournament.json, tournament.md and report.html.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
+import { writeTournamentReport } from '../engine/report/html/tournament-page.ts';
 import type { BaseSizes } from '../engine/report/plan.ts';
 import { mean, meanCi95, pairedCi95, type MeanCi } from '../engine/report/stats.ts';
 import { formatDifference, formatMeanCi, markdownTable } from '../engine/report/table.ts';
@@ -235,6 +236,7 @@ export async function runTournament(opts: TournamentOptions): Promise<{ results:
   const report = renderTournament(results);
   writeJsonAtomic(join(opts.out, 'tournament.json'), results);
   writeFileAtomic(join(opts.out, 'tournament.md'), report);
+  await writeTournamentReport(opts.out, results, report);
   return { results, report };
 }
 

@@ -54,6 +54,7 @@ describe('dits compare --policies', () => {
     const report = readFileSync(join(out, 'tournament.md'), 'utf8');
     expect(report).toContain('## Paired against optima, seed by seed');
     expect(report).toMatch(/^\| mine \|/m);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('runs/mine-seed1/report.html');
     const again = dits(args);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout.match(/\(reused\)/g)).toHaveLength(4);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCompareReport } from '../../engine/report/html/compare-page.ts';
+import { writeTournamentReport } from '../../engine/report/html/tournament-page.ts';
 import type { TreeSet, ViewerData } from '../../engine/report/html/model.ts';
 import { writeSearchReport } from '../../engine/report/html/search-page.ts';
 import { compareSpec, renderSvg } from '../../engine/report/plot.ts';
@@ -136,6 +137,26 @@ describe.skipIf(!hasChromium)('report.html in headless Chromium', () => {
     expect(await page.locator('.tree-details .utterance').textContent()).toBe(evil);
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
+    noTrouble(trouble);
+    await page.close();
+  });
+
+  it('opens a tournament report, its tables and runs, with no console error', async () => {
+    const folder = join(dir, 'tournament');
+    const run = (policy: string, seed: number) => ({ policy, seed, dir: `runs/${policy}-seed${seed}`, tasksSearched: 8, rootValue: 0.4, pairs: 20, qTokens: 30_000, testMetric: 0.7, sftMetric: 0.65 });
+    const summary = {
+      scenario: 'hotpotqa',
+      scenarioSource: 'built-in',
+      metric: 'f1',
+      seeds: [0, 1],
+      budgetTokens: 40_000,
+      entries: [{ name: 'optima', policy: { source: 'optima' } }, { name: '<mine>', policy: { source: '/tmp/<mine>.ts', sha256: 'ab'.repeat(32) } }],
+      runs: [run('optima', 0), run('<mine>', 0), run('optima', 1), run('<mine>', 1)],
+    };
+    await writeTournamentReport(folder, summary, '# Policy tournament\n\n| policy | test |\n| --- | --- |\n| optima | 0.7 |\n');
+    const { page, trouble } = await openReport(browser, join(folder, 'report.html'));
+    expect(await page.locator('.markdown table').count()).toBe(1);
+    expect(await page.getByText('<mine>', { exact: true }).count()).toBeGreaterThan(0);
     noTrouble(trouble);
     await page.close();
   });
