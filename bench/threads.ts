@@ -21,11 +21,11 @@
  * thread's time goes. Profiles sample wall time: a thread waiting for a core is charged to
  * whatever it was running.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { HAS_TIME, ROOT, runDits, type ChildFigures } from './cli-child.ts';
 import { median } from './stats.ts';
 
 const { values } = parseArgs({
@@ -43,51 +43,12 @@ const SMALL = Number(values.small);
 const BIG = Number(values.big);
 const TARGETS = { speedup: 1.7, peakRssBytes: 2 * 1024 ** 3 };
 
-const ROOT = resolve(import.meta.dirname, '..');
-const DITS = join(ROOT, 'bin', 'dits.mjs');
-const TIME = '/usr/bin/time';
-const HAS_TIME = existsSync(TIME);
 const work = mkdtempSync(join(tmpdir(), 'dits-bench-threads-'));
 
-/** Fallback when GNU time is missing: the child reports its own getrusage at exit. */
-const RUSAGE_PRELOAD = join(work, 'rusage.mjs');
-writeFileSync(
-  RUSAGE_PRELOAD,
-  `import { writeFileSync } from 'node:fs';
-process.on('exit', () => {
-  const u = process.resourceUsage();
-  writeFileSync(process.env.DITS_BENCH_RUSAGE, [u.userCPUTime / 1e6, u.systemCPUTime / 1e6, u.maxRSS].join(' '));
-});
-`,
-);
-
-
-interface RunFigures {
-  wallS: number;
-  cpuS: number;
-  peakRssBytes: number;
-}
-
-let runCounter = 0;
-
 /** One `dits search` child; `out` is left in place for the caller to compare or remove. */
-async function runCli(tasks: number, threads: number, out: string, nodeFlags: string[] = []): Promise<RunFigures> {
-  const usageFile = join(work, `usage-${runCounter++}.txt`);
-  const cliArgs = [...nodeFlags, DITS, 'search', '--scenario', 'gsm8k', '--generate', String(tasks), '--quiet', '--formats', 'trl', '--threads', String(threads), '--out', out];
-  const [cmd, args] = HAS_TIME
-    ? [TIME, ['-f', '%U %S %M', '-o', usageFile, process.execPath, ...cliArgs]]
-    : [process.execPath, ['--import', RUSAGE_PRELOAD, ...cliArgs]];
-  const start = performance.now();
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, DITS_BENCH_RUSAGE: usageFile }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const status = await new Promise<number | null>((ok, fail) => child.on('error', fail).on('close', ok));
-  const wallS = (performance.now() - start) / 1000;
-  if (status !== 0) throw new Error(`dits search --generate ${tasks} --threads ${threads} exited ${status}: ${stderr}`);
-  // GNU time may prefix a "Command exited..." line; the figures are the last line.
-  const last = readFileSync(usageFile, 'utf8').trim().split('\n').at(-1) as string;
-  const [user, sys, rss] = last.split(/\s+/).map(Number) as [number, number, number];
-  return { wallS, cpuS: user + sys, peakRssBytes: rss * 1024 };
+function runCli(tasks: number, threads: number, out: string, nodeFlags: string[] = []): Promise<ChildFigures> {
+  const args = ['search', '--scenario', 'gsm8k', '--generate', String(tasks), '--quiet', '--formats', 'trl', '--threads', String(threads), '--out', out];
+  return runDits(args, nodeFlags);
 }
 
 /** Every file under `dir`, relative, sorted. */
@@ -138,8 +99,8 @@ for (const t of [1, 2]) {
   await runCli(50, t, join(work, 'warm'));
 }
 
-const full: Record<number, RunFigures[]> = { 1: [], 2: [] };
-const small: Record<number, RunFigures[]> = { 1: [], 2: [] };
+const full: Record<number, ChildFigures[]> = { 1: [], 2: [] };
+const small: Record<number, ChildFigures[]> = { 1: [], 2: [] };
 let identity: ReturnType<typeof compareFolders> | undefined;
 /** Per repeat: wall time until both of two simultaneous --threads 1 runs of N tasks finished. */
 const pair: number[] = [];
@@ -165,18 +126,18 @@ for (let r = 0; r < REPEATS; r++) {
     `  repeat ${r + 1}: ` +
       [1, 2]
         .map((t) => {
-          const f = full[t]?.at(-1) as RunFigures;
-          const s = small[t]?.at(-1) as RunFigures;
+          const f = full[t]?.at(-1) as ChildFigures;
+          const s = small[t]?.at(-1) as ChildFigures;
           return `threads ${t}: N=${N} ${fmtS(f.wallS)} (cpu ${fmtS(f.cpuS)}, ${fmtMB(f.peakRssBytes)}), N=${SMALL} ${fmtS(s.wallS)}`;
         })
         .join(' | ') + ` | two threads-1 processes at once: ${fmtS(pair.at(-1) as number)}`,
   );
 }
 
-const med = (xs: RunFigures[] | undefined, k: keyof RunFigures) => median((xs ?? []).map((x) => x[k]));
+const med = (xs: ChildFigures[] | undefined, k: keyof ChildFigures) => median((xs ?? []).map((x) => x[k]));
 /** Per repeat: marginal seconds per task, (t(N) - t(small)) / (N - small). */
-const marginal = (t: number) => median((full[t] ?? []).map((f, i) => (f.wallS - (small[t]?.[i] as RunFigures).wallS) / (N - SMALL)));
-const marginalCpu = (t: number) => median((full[t] ?? []).map((f, i) => (f.cpuS - (small[t]?.[i] as RunFigures).cpuS) / (N - SMALL)));
+const marginal = (t: number) => median((full[t] ?? []).map((f, i) => (f.wallS - (small[t]?.[i] as ChildFigures).wallS) / (N - SMALL)));
+const marginalCpu = (t: number) => median((full[t] ?? []).map((f, i) => (f.cpuS - (small[t]?.[i] as ChildFigures).cpuS) / (N - SMALL)));
 
 console.log(`\nend to end, N=${N} (everything the CLI does, start-up included):`);
 for (const t of [1, 2]) {

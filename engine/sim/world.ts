@@ -56,6 +56,47 @@ export interface SimWorld {
   readonly utteranceMemo: Map<string, UtteranceInfo>;
 }
 
+interface IndexedEntry extends TaskEntry {
+  /** Order of arrival in the world: a bucket's matches are returned in it. */
+  readonly seq: number;
+}
+
+/**
+ * The tasks that share a lookup key, by question. Generated questions share their first words
+ * ("In which city was the ..."), so one key can hold a large part of the stream: a lookup reads
+ * the prompt at each place the key occurs, once per question length, instead of searching the
+ * prompt for every question of the key, which made a run's lookups quadratic in its tasks.
+ */
+interface KeyBucket {
+  /** Trimmed question -> its tasks in order of arrival. */
+  byQuestion: Map<string, IndexedEntry[]>;
+  /** The lengths of the questions in byQuestion. */
+  questionLengths: Set<number>;
+}
+
+function addToBucket(bucket: KeyBucket, entry: IndexedEntry): void {
+  const same = bucket.byQuestion.get(entry.question);
+  if (same) same.push(entry);
+  else bucket.byQuestion.set(entry.question, [entry]);
+  bucket.questionLengths.add(entry.question.length);
+}
+
+/**
+ * The bucket's tasks whose question occurs anywhere in `prompt`, in order of arrival. Every
+ * question of the bucket starts with `key`, so each occurrence of it is where one may start.
+ */
+function questionsInPrompt(bucket: KeyBucket, key: string, prompt: string): IndexedEntry[] {
+  const questions = new Set<string>();
+  for (let at = prompt.indexOf(key); at >= 0; at = prompt.indexOf(key, at + 1)) {
+    for (const len of bucket.questionLengths) {
+      const text = prompt.slice(at, at + len);
+      if (text.length === len && bucket.byQuestion.has(text)) questions.add(text);
+    }
+  }
+  const entries = [...questions].flatMap((q) => bucket.byQuestion.get(q) ?? []);
+  return questions.size > 1 ? entries.sort((a, b) => a.seq - b.seq) : entries;
+}
+
 const VIEW_CACHE_LIMIT = 20_000;
 /** By UTF-16 code unit: 1 for letters and digits (a question starts where a word does). */
 const WORD_CHAR = Uint8Array.from({ length: 65536 }, (_, c) => (/[\p{L}\p{N}]/u.test(String.fromCharCode(c)) ? 1 : 0));
@@ -73,8 +114,8 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
   const kinds = new Map(agents.map((a) => [a.name, a.kind]));
   const defaultKind: AgentKind = family === 'information-exchange' ? 'peer' : 'solver';
 
-  // Index: key (a prefix of the question's first non-empty line) -> entries.
-  const index = new Map<string, TaskEntry[]>();
+  // Index: key (a prefix of the question's first non-empty line) -> the tasks with that key.
+  const index = new Map<string, KeyBucket>();
   let lengths: number[] = [];
   // By UTF-16 code unit: can a lookup key start with it.
   const startsKey = new Uint8Array(65536);
@@ -89,20 +130,22 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
       const firstLine = task.question.split('\n').find((l) => l.trim() !== '')?.trim();
       if (firstLine === undefined) continue;
       let oracle: OracleRecord | undefined;
-      const entry: TaskEntry = {
+      const seq = count++;
+      const entry: IndexedEntry = {
         task,
         question: task.question.trim(),
         oracle: () => (oracle ??= buildOracle(task, format, firstSentenceOnly)),
         // The separator ends the number, so keys of different tasks never collide.
-        memoKey: `${count++}\u0000`,
+        memoKey: `${seq}\u0000`,
         ordinal,
+        seq,
       };
       const key = firstLine.slice(0, KEY_LENGTH);
       keyLengths.add(key.length);
       startsKey[key.charCodeAt(0)] = 1;
-      const list = index.get(key);
-      if (list) list.push(entry);
-      else index.set(key, [entry]);
+      let bucket = index.get(key);
+      if (!bucket) index.set(key, (bucket = { byQuestion: new Map(), questionLengths: new Set() }));
+      addToBucket(bucket, entry);
     }
     lengths = [...keyLengths].sort((a, b) => b - a);
     // A prompt seen before the new tasks arrived may belong to one of them.
@@ -124,6 +167,7 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
    */
   function find(prompt: string): TaskEntry | null {
     const found = new Set<TaskEntry>();
+    const searched = new Set<KeyBucket>();
     for (const line of prompt.split('\n')) {
       // The question may sit anywhere in a line ("Question: ..."): every position that starts
       // a word and whose character starts some key is tried.
@@ -131,7 +175,11 @@ export function createSimWorld(scenario: Scenario, tasks: Iterable<Task>): SimWo
         if (!startsKey[line.charCodeAt(p)] || (p > 0 && WORD_CHAR[line.charCodeAt(p - 1)])) continue;
         for (const len of lengths) {
           if (p + len > line.length) continue;
-          for (const e of index.get(line.slice(p, p + len)) ?? []) if (prompt.includes(e.question)) found.add(e);
+          const key = line.slice(p, p + len);
+          const bucket = index.get(key);
+          if (!bucket || searched.has(bucket)) continue;
+          searched.add(bucket);
+          for (const e of questionsInPrompt(bucket, key, prompt)) found.add(e);
         }
       }
     }

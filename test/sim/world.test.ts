@@ -10,6 +10,27 @@ import { createSimWorld } from '../../engine/sim/world.ts';
 const gsm8k = resolveScenario('gsm8k').scenario;
 const hotpot = resolveScenario('hotpotqa').scenario;
 
+/** How many times `run` searches a string for a substring (includes, indexOf, startsWith). */
+function substringSearches(run: () => void): number {
+  const methods = ['includes', 'indexOf', 'startsWith'] as const;
+  const proto = String.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const saved = methods.map((m) => proto[m] as (...args: unknown[]) => unknown);
+  let n = 0;
+  methods.forEach((m, i) => {
+    const original = saved[i] as (...args: unknown[]) => unknown;
+    proto[m] = function (this: string, ...args: unknown[]) {
+      n++;
+      return original.apply(this, args);
+    };
+  });
+  try {
+    run();
+  } finally {
+    methods.forEach((m, i) => (proto[m] = saved[i] as (...args: unknown[]) => unknown));
+  }
+  return n;
+}
+
 const task = (over: Partial<Task>): Task => ({ id: 't', dataset: 'x', question: 'Q?', answers: ['1'], context: [], meta: {}, ...over });
 
 describe('question lookup', () => {
@@ -29,6 +50,22 @@ describe('question lookup', () => {
     const world = createSimWorld(hotpot, [a, b]);
     expect(world.view('Question: Who wrote it?\nInfo:\nThe poem was written by Bo Chan.').entry?.task.id).toBe('b');
     expect(world.view('Question: Who wrote it?\nInfo:\nThe book was written by Ann Lee.').entry?.task.id).toBe('a');
+  });
+
+  it('searches a prompt as often in a world of 6,000 tasks as in one of 500, though their questions share a key', () => {
+    // Generated questions share their first words ("Which city was the ..."), so one lookup key
+    // holds a large part of the stream; questions are kept unique so that no context is compared.
+    const unique = [...new Map(generateIeTasks(2, 12_000).map((t) => [t.question, t])).values()].slice(0, 6000);
+    expect(unique).toHaveLength(6000);
+    const probes = [unique[0], unique[250], unique[499]] as Task[];
+    const searchesPerView = (size: number) => {
+      const world = createSimWorld(hotpot, unique.slice(0, size));
+      return probes.map((t) => {
+        const prompt = agentPrompts(hotpot, t, 1).get('Alice') as string;
+        return substringSearches(() => expect(world.view(prompt).entry?.task.id).toBe(t.id));
+      });
+    };
+    expect(searchesPerView(6000)).toEqual(searchesPerView(500));
   });
 
   it('falls back to guesses taken from the prompt for an unknown question, without throwing', () => {
