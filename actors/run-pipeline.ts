@@ -63,10 +63,13 @@ export interface IterationReport {
   meters: Record<MeterName, MeterReading>;
 }
 
+/** A stage at work: its function over the run folder. */
+const runStage = ({ input }: { input: { env: RunEnv; mark: StageMark } }) => STAGE_FUNCTIONS[input.mark.stage](input.env, input.mark.iteration);
+
 const pipeline = setup({
   types: {} as { context: PipelineContext; input: { env: RunEnv; start: number; completed: StageMark[]; allowance: number } },
   actors: {
-    stage: fromPromise<void, { env: RunEnv; mark: StageMark }>(({ input }) => STAGE_FUNCTIONS[input.mark.stage](input.env, input.mark.iteration)),
+    stage: fromPromise<void, { env: RunEnv; mark: StageMark }>(runStage),
   },
   guards: {
     finished: ({ context }) => context.next >= context.env.config.iterations * STAGES.length || context.allowance <= 0,
@@ -103,18 +106,29 @@ function markAt(i: number): StageMark {
 }
 
 /**
- * Runs the remaining stages, at most `maxStages` of them; `onStage` hears each one as it
- * finishes. Returns true when the run is complete.
+ * Runs the remaining stages, at most `maxStages` of them; `onStageStart` hears each one as it
+ * begins (before the stage's first count) and `onStage` as it finishes. Returns true when the
+ * run is complete.
  */
 export async function runPipeline(
   env: RunEnv,
   progress: RunProgress | undefined,
-  opts: { onStage?: (m: StageMark) => void; maxStages?: number } = {},
+  opts: { onStage?: (m: StageMark) => void; onStageStart?: (m: StageMark) => void; maxStages?: number } = {},
 ): Promise<boolean> {
-  const { onStage } = opts;
+  const { onStage, onStageStart } = opts;
   const completed = progress?.completed ?? [];
   const start = completed.length === 0 ? 0 : Math.max(...completed.map(position)) + 1;
-  const actor = createActor(pipeline, { input: { env, start, completed, allowance: opts.maxStages ?? Infinity } });
+  const announced = onStageStart
+    ? pipeline.provide({
+        actors: {
+          stage: fromPromise<void, { env: RunEnv; mark: StageMark }>((args) => {
+            onStageStart(args.input.mark);
+            return runStage(args);
+          }),
+        },
+      })
+    : pipeline;
+  const actor = createActor(announced, { input: { env, start, completed, allowance: opts.maxStages ?? Infinity } });
   if (onStage) {
     let seen = completed.length;
     actor.subscribe((s) => {

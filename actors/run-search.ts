@@ -45,6 +45,8 @@ export interface SearchRunOptions {
   /** Fixed token normalizer M; by default estimated from 100 sampled dialogues (§2.1). */
   normalizer?: number;
   onTaskDone?: (done: number, pairs: number) => void;
+  /** Called before a resumed search replays the `tasks` its checkpoint holds (onTaskDone then hears each of them). */
+  onResume?: (tasks: number) => void;
   /** A task that failed and was left out (also written to failures.jsonl). */
   onTaskFailed?: (failure: FailedTask) => void;
   /** Continue from the checkpoint in `out` (same settings), instead of refusing a folder that holds one. */
@@ -281,6 +283,7 @@ export async function runSearch(tasks: AsyncIterable<Task>, opts: SearchRunOptio
     totals.rootValue += o.rootValue;
     opts.onTaskDone?.(totals.tasks, pairs.length);
   };
+  if (resumed.header) opts.onResume?.(resumed.outputs.length);
   for (const bytes of resumed.outputs) await take(decodeTaskOutput(bytes));
 
   // With a Q budget, the search stops cleanly when a rollout is refused: the tasks delivered so

@@ -46,6 +46,25 @@ import type { PoolQ } from '../engine/influence/plant.ts';
 export const STAGES = ['sft-data', 'sft', 'search', 'warm', 'probes', 'select', 'dpo', 'eval'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** What each stage is called on screen. */
+export const STAGE_LABELS: Record<Stage, string> = {
+  'sft-data': 'sft sampling',
+  sft: 'sft training',
+  search: 'search',
+  warm: 'warm start',
+  probes: 'probes',
+  select: 'selection',
+  dpo: 'dpo training',
+  eval: 'eval',
+};
+
+/** `done` of `total` items of the stage at work; the first `resumed` were restored from a checkpoint, not worked now. */
+export interface StageCount {
+  done: number;
+  total: number;
+  resumed?: number;
+}
+
 /** Everything a run is configured with; written to the manifest and read back on resume. */
 export interface RunConfig extends RunSizes {
   scenario: Scenario;
@@ -160,6 +179,11 @@ export interface RunEnv {
   close(): Promise<void>;
   /** Notices for the user (a search stage continued from its checkpoint). */
   log?: (line: string) => void;
+  /**
+   * Hears the count of the stage at work, for a live display: SFT sampling's tasks, the search's
+   * tasks, the probes, the DPO seeds, the eval's test dialogues. Display only: no output depends on it.
+   */
+  progress?: (c: StageCount) => void;
 }
 
 export const iterDir = (env: RunEnv, t: number) => join(env.out, `iter-${t}`);
@@ -215,7 +239,9 @@ async function sftData(env: RunEnv, t: number): Promise<void> {
   const model = backend(env, previousModel(env, t), 'sft', t);
   const scorer = new DialogueScorer(scenario, initialModel(env));
   const candidates: SftCandidate[] = [];
-  for (const task of env.tasks.sft(t)) {
+  const tasks = env.tasks.sft(t);
+  env.progress?.({ done: 0, total: tasks.length });
+  for (const [i, task] of tasks.entries()) {
     const setup = prepareDialogue(scenario, task, seed);
     const samples = await Promise.all(
       Array.from({ length: sftSamples }, async (_, k) => {
@@ -225,6 +251,7 @@ async function sftData(env: RunEnv, t: number): Promise<void> {
     );
     const c = sftCandidate(scorer, { task, systemPrompts: setup.systemPrompts, samples });
     if (c) candidates.push(c);
+    env.progress?.({ done: i + 1, total: tasks.length });
   }
   const examples = selectSftExamples(scenario, candidates, defaultSftSelection(scenario));
   const w = new JsonlWriter(join(iterDir(env, t), 'sft-data.jsonl'));
@@ -288,7 +315,8 @@ async function search(env: RunEnv, t: number): Promise<void> {
   if (budget) rmSync(join(out, CHECKPOINT), { force: true });
   // Workers search with exact copies of the model and its task index, and probe as searchProbe
   // does; a budget's reservations need the main thread.
-  const threads = env.workers?.threads('search', env.config.searchTasks) ?? 1;
+  // Asked only where threads can run, so a notice that --threads was capped is never about a stage that ignores it.
+  const threads = env.sim && !budget ? (env.workers?.threads('search', env.config.searchTasks) ?? 1) : 1;
   const workers =
     env.sim && env.workers && threads > 1 && !budget
       ? env.workers.search(
@@ -303,6 +331,11 @@ async function search(env: RunEnv, t: number): Promise<void> {
           threads,
         )
       : undefined;
+  const total = env.config.searchTasks;
+  // A resumed search replays its checkpoint's tasks first: the count starts there, so the time
+  // left is measured on the tasks searched now.
+  let resumed = 0;
+  env.progress?.({ done: 0, total });
   try {
     await runSearch(tasks(), {
       scenario,
@@ -320,6 +353,13 @@ async function search(env: RunEnv, t: number): Promise<void> {
       report: false,
       ...(workers ? { searcher: workers.searcher } : {}),
       ...(env.log ? { log: env.log } : {}),
+      onResume: (n) => {
+        resumed = n;
+        env.progress?.({ done: n, total, resumed });
+      },
+      onTaskDone: (done) => {
+        if (done > resumed) env.progress?.({ done, total, resumed });
+      },
     });
   } finally {
     await workers?.close();
@@ -396,7 +436,9 @@ async function probes(env: RunEnv, t: number): Promise<void> {
   const groups = probeGroups(pool.length, { size: groupSize, seed: seed + t });
   const validation = { scenario, tasks: env.tasks.validation, seed };
   // Worker threads take whole probes; a budget needs them in order in the main thread.
-  const threads = env.workers?.threads('probes', groups.length) ?? 1;
+  const threads = env.sim && !env.config.budget ? (env.workers?.threads('probes', groups.length) ?? 1) : 1;
+  let probed = 0;
+  env.progress?.({ done: 0, total: groups.length });
   const workers =
     env.sim && env.workers && threads > 1 && !env.config.budget
       ? env.workers.probes(
@@ -424,6 +466,7 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     // Worker threads get a few probes each at a time, not every group at once (back-pressure).
     ...(workers ? { concurrency: threads * 8 } : env.probeConcurrency !== undefined ? { concurrency: env.probeConcurrency } : {}),
     ...(workers ? { probeWith: (p: readonly PreferenceExample[]) => workers.probe(p) } : {}),
+    onProbe: () => env.progress?.({ done: ++probed, total: groups.length }),
   }).finally(() => workers?.close());
   writeJsonAtomic(join(iterDir(env, t), 'influence.json'), run);
   if (env.sim) await writeFirstOrder(env, env.sim, t, { warm: warmModel as SimParams, ref: sftModel as SimParams, pairs, groups, run });
@@ -497,10 +540,13 @@ async function dpo(env: RunEnv, t: number): Promise<void> {
   const sftModel = saved(env, t, 'sft');
   const pairs = selected.map(asExample);
   let steps = 0;
-  for (let k = 0; k < dpoSeedsOf(env.config); k++) {
+  const seeds = dpoSeedsOf(env.config);
+  env.progress?.({ done: 0, total: seeds });
+  for (let k = 0; k < seeds; k++) {
     const opts = finalDpoOptions(env.config, pairs.length, dpoSeed(env.config.seed, t, k));
     steps = opts.steps;
     keep(env, t, dpoModelName(k), await env.models.trainer.dpo(sftModel, pairs, opts));
+    env.progress?.({ done: k + 1, total: seeds });
   }
   writeJsonAtomic(join(iterDir(env, t), DPO_FILE), { steps, pairs: pairs.length } satisfies DpoRecord);
 }
@@ -511,20 +557,21 @@ export function finalDpoOptions(config: RunConfig, pairs: number, seed: number):
   return { steps: dpoSteps(pairs, batchSize, dpoEpochs), batchSize, lr: dpoLr, scheduler: 'cosine', warmupRatio: 0.1, beta: config.scenario.reward.dpoBeta, seed };
 }
 
-/** T = 0, one dialogue per test task, on `model` (the eval stage meters it; analyses do not). */
-export async function scoreTestTasks(env: RunEnv, model: ModelBackend): Promise<ModelScore> {
+/** T = 0, one dialogue per test task, on `model` (the eval stage meters it; analyses do not); `onDialogue` hears each one end. */
+export async function scoreTestTasks(env: RunEnv, model: ModelBackend, onDialogue?: () => void): Promise<ModelScore> {
   const { scenario, seed } = env.config;
   const results = await Promise.all(
     env.tasks.test.map(async (task) => {
       const d = await runDialogue(prepareDialogue(scenario, task, seed), model, { seedKey: [seed, task.id, 'eval'], temperature: 0, mode: 'generate' });
       const score = d.finalAnswer === LARGE || d.finalAnswer === ERROR ? 0 : await scoreAnswer(scenario.metric, d.finalAnswer, task.answers);
+      onDialogue?.();
       return { score, tokens: d.tokenCount };
     }),
   );
   return { metric: mean(results.map((r) => r.score)), meanTokens: mean(results.map((r) => r.tokens)) };
 }
 
-const greedyScore = (env: RunEnv, t: number, handle: unknown) => scoreTestTasks(env, backend(env, handle, 'eval', t));
+const greedyScore = (env: RunEnv, t: number, handle: unknown, onDialogue?: () => void) => scoreTestTasks(env, backend(env, handle, 'eval', t), onDialogue);
 
 /** The expected test metric at `temperature` over the test tasks, and the least mass its enumeration covered. Unmetered: analysis. */
 async function expectedScore(env: RunEnv, sim: NonNullable<RunEnv['sim']>, params: SimParams, temperature: number): Promise<{ metric: number; mass: number }> {
@@ -545,14 +592,22 @@ async function expectedScores(env: RunEnv, sim: NonNullable<RunEnv['sim']>, sft:
   return { metric: mean(perDpoSeed), perDpoSeed, sft: last.metric, temperature, minMass: Math.min(...scores.map((s) => s.mass)) };
 }
 
-/** Every DPO seed's model and the SFT model on the test tasks; eval.json has the means over the DPO seeds. */
+/**
+ * Every DPO seed's model and the SFT model on the test tasks; eval.json has the means over the
+ * DPO seeds. Iteration 0 also scores the base model, once for the run: what training started from.
+ */
 async function evaluate(env: RunEnv, t: number): Promise<void> {
   const dpoModels = Array.from({ length: dpoSeedsOf(env.config) }, (_, k) => saved(env, t, dpoModelName(k)));
   const sftModel = saved(env, t, 'sft');
+  const total = (dpoModels.length + (t === 0 ? 2 : 1)) * env.tasks.test.length;
+  let done = 0;
+  const onDialogue = () => env.progress?.({ done: ++done, total });
+  env.progress?.({ done, total });
   const perDpoSeed: ModelScore[] = [];
   // One model at a time: each already runs every test dialogue at once.
-  for (const m of dpoModels) perDpoSeed.push(await greedyScore(env, t, m));
-  const sft = await greedyScore(env, t, sftModel);
+  for (const m of dpoModels) perDpoSeed.push(await greedyScore(env, t, m, onDialogue));
+  const sft = await greedyScore(env, t, sftModel, onDialogue);
+  const base = t === 0 ? await greedyScore(env, t, env.models.base, onDialogue) : undefined;
   const temperature = env.config.expectedMetric?.temperature;
   const result: EvalResult = {
     metric: mean(perDpoSeed.map((s) => s.metric)),
@@ -560,6 +615,7 @@ async function evaluate(env: RunEnv, t: number): Promise<void> {
     tasks: env.tasks.test.length,
     perDpoSeed,
     sft,
+    ...(base ? { base } : {}),
     ...(env.sim && temperature !== undefined ? { expected: await expectedScores(env, env.sim, sftModel as SimParams, dpoModels as SimParams[], temperature) } : {}),
   };
   writeJsonAtomic(join(iterDir(env, t), 'eval.json'), result);

@@ -27,6 +27,8 @@ export interface EvalResult extends ModelScore {
   perDpoSeed: ModelScore[];
   /** The SFT model every DPO seed started from. */
   sft: ModelScore;
+  /** The base model, before any training: iteration 0 only (the same for every iteration). Absent in runs made before it was measured. */
+  base?: ModelScore;
   /** When the run asks for it (in process only). */
   expected?: ExpectedResult;
 }
