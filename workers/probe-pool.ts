@@ -9,11 +9,13 @@ export interface WorkerProber {
   /** F_g of the group `pairs`. */
   probe(pairs: readonly PreferenceExample[]): Promise<number>;
   close(): Promise<void>;
+  /** Worker threads started so far. */
+  started(): number;
 }
 
 export function workerProber(spec: WorkerProbeSpec, threads: number, meter: Meter): WorkerProber {
   // Several probes per worker, so the next is queued there when one ends (see search-pool.ts).
-  const { pool, destroy } = bundledPool('probe-worker', { workerData: spec, threads, tasksPerWorker: 4 });
+  const { pool, destroy, started } = bundledPool('probe-worker', { workerData: spec, threads, tasksPerWorker: 4 });
   return {
     async probe(pairs) {
       const o = (await (await pool).run([...pairs])) as ProbeOutcome;
@@ -21,5 +23,6 @@ export function workerProber(spec: WorkerProbeSpec, threads: number, meter: Mete
       return o.metric;
     },
     close: destroy,
+    started,
   };
 }

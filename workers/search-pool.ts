@@ -16,6 +16,8 @@ const TASKS_PER_WORKER = 4;
 export interface WorkerSearcher {
   searcher: TaskSearcher;
   close(): Promise<void>;
+  /** Worker threads started so far. */
+  started(): number;
 }
 
 /** A searcher on `threads` worker threads; each output carries what its task spent (runSearch charges a run's meters with it). */
@@ -26,7 +28,7 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number): WorkerS
   // several tasks per worker the next one is already queued at the worker when a task ends;
   // stopping ends the threads instead (pool.destroy). Tasks are independent, so this changes
   // nothing else.
-  const { pool: starting, destroy } = bundledPool('search-worker', { workerData: spec, threads, tasksPerWorker: TASKS_PER_WORKER });
+  const { pool: starting, destroy, started } = bundledPool('search-worker', { workerData: spec, threads, tasksPerWorker: TASKS_PER_WORKER });
   // Outputs are handed over in task order: the window lets the other workers go on while one
   // works through a slow task.
   const window = threads * TASKS_PER_WORKER * 2;
@@ -88,5 +90,5 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number): WorkerS
       ctx.signal?.removeEventListener('abort', onAbort);
     }
   };
-  return { searcher, close: destroy };
+  return { searcher, close: destroy, started };
 }
