@@ -1,5 +1,5 @@
 /** `dits run`: the iterative DITS loop on the simulated model, resumable stage by stage. */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
@@ -9,12 +9,13 @@ import { writeJsonAtomic } from '../../engine/files.ts';
 import { SELECTION_MODES, type SelectionMode } from '../../engine/influence/selection.ts';
 import type { MeterName, MeterReading } from '../../engine/budget.ts';
 import { iterationReport, readProgress, runPipeline, type RunProgress, type StageMark } from '../../actors/run-pipeline.ts';
-import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, newAdapterPrefix, readManifest, writeRunMetrics, type RunBackend, type RunManifest, type RunSession } from '../../actors/run-env.ts';
-import { searchPolicyRef, STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
+import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, METRICS, newAdapterPrefix, readManifest, writeRunMetrics, type RunBackend, type RunManifest, type RunSession } from '../../actors/run-env.ts';
+import { searchPolicyRef, STAGE_LABELS, STAGES, type RunConfig, type RunEnv, type RunWorkers } from '../../actors/run-stages.ts';
 import { loadPolicyRef, policyRef } from '../../engine/search/policy-ref.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { collectParam } from './search.ts';
 import type { EvalResult } from '../../engine/eval-result.ts';
+import { REPORT_HTML } from '../../engine/report/html/page.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
 import { floatOption, intOption } from '../options.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
@@ -22,7 +23,8 @@ import { HOOK_PLACEHOLDERS, type TrainerHook } from '../../engine/hook/run-hook.
 import { isModelRequestError } from '../../engine/model.ts';
 import { EndpointsDownError } from '../../engine/openai/index.ts';
 import { RunStopped } from '../exit.ts';
-import { THREADS_HELP, threadsFor, threadsOption, type ThreadsChoice } from '../threads.ts';
+import { THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
+import { stageDisplay, type StageDisplay } from '../progress.ts';
 import { workerSearcher } from '../../workers/search-pool.ts';
 import { workerProber } from '../../workers/probe-pool.ts';
 import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
@@ -78,7 +80,7 @@ function serverBackend(flags: RunFlags, out: string): RunBackend {
 }
 
 /** What this session may change: the flags given on the command line win over the manifest's. */
-function session(cmd: Command, flags: RunFlags): RunSession {
+function session(cmd: Command, flags: RunFlags, notice: (line: string) => void): RunSession {
   const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
   const trainer = trainerHook(flags);
   return {
@@ -87,7 +89,7 @@ function session(cmd: Command, flags: RunFlags): RunSession {
     ...(trainer ? { trainer } : {}),
     ...(flags.apiKey !== undefined ? { apiKey: flags.apiKey } : {}),
     ...(flags.quiet !== undefined ? { quiet: flags.quiet } : {}),
-    log: (line) => flags.quiet || process.stderr.write(`dits: ${line}\n`),
+    log: notice,
   };
 }
 
@@ -127,18 +129,47 @@ function configFrom(flags: RunFlags): RunConfig {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-function spend(after: Record<MeterName, MeterReading>, before: Record<MeterName, MeterReading> | undefined, m: MeterName): string {
+/** `Q spent 8,165 calls / 131,090 tokens`, and with a budget the iteration's share of it. */
+function spend(config: RunConfig, after: Record<MeterName, MeterReading>, before: Record<MeterName, MeterReading> | undefined, m: 'q' | 'influence'): string {
   const calls = after[m].calls - (before?.[m].calls ?? 0);
   const tokens = after[m].tokens - (before?.[m].tokens ?? 0);
-  return `${fmt(calls)} calls / ${fmt(tokens)} tokens`;
+  const b = config.budget;
+  const cap = b ? ` of ${fmt(Math.floor(b.tokens * (m === 'influence' ? b.influenceShare : 1 - b.influenceShare)))}` : '';
+  return `${m === 'q' ? 'Q' : 'influence'} spent ${fmt(calls)} calls / ${fmt(tokens)}${cap} tokens`;
 }
 
-/** `0.9100 (SFT 0.8500)`; with several DPO seeds their mean and each; then the expected metric when measured. */
-function scoreLine(e: EvalResult): string {
+/**
+ * `base 0.1100 → SFT 0.6525 → DPO 0.7925`: what the untrained model scores, what SFT made of it,
+ * what DPO on the selected pairs made of that; with several DPO seeds their mean and each; then
+ * the expected metric when measured.
+ */
+function scoreLine(e: EvalResult, base: EvalResult['base']): string {
   const f = (n: number) => n.toFixed(4);
-  const seeds = e.perDpoSeed.length > 1 ? `mean of ${e.perDpoSeed.length} DPO seeds ${e.perDpoSeed.map((s) => f(s.metric)).join(' ')}; ` : '';
-  const expected = e.expected ? `  expected at T = ${e.expected.temperature} ${f(e.expected.metric)} (SFT ${f(e.expected.sft)})` : '';
-  return `${f(e.metric)} (${seeds}SFT ${f(e.sft.metric)})${expected}`;
+  const seeds = e.perDpoSeed.length > 1 ? ` (mean of ${e.perDpoSeed.length} DPO seeds ${e.perDpoSeed.map((s) => f(s.metric)).join(' ')})` : '';
+  const expected = e.expected ? `  expected at T = ${e.expected.temperature}: SFT ${f(e.expected.sft)} → DPO ${f(e.expected.metric)}` : '';
+  return `${base ? `base ${f(base.metric)} → ` : ''}SFT ${f(e.sft.metric)} → DPO ${f(e.metric)}${seeds}${expected}`;
+}
+
+/** The base model's score, measured once by iteration 0's eval stage (absent in runs made before it was). */
+function baseScore(env: RunEnv): EvalResult['base'] {
+  const file = join(env.out, 'iter-0', 'eval.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EvalResult).base : undefined;
+}
+
+/** Worker-thread factories that remember the most threads any stage started, to report it. */
+function countedWorkers(threads: RunWorkers['threads']): { workers: RunWorkers; most: () => number } {
+  let most = 0;
+  const counted = <W extends { close(): Promise<void>; started(): number }>(w: W): W => ({
+    ...w,
+    close: () => {
+      most = Math.max(most, w.started());
+      return w.close();
+    },
+  });
+  return {
+    workers: { threads, search: (spec, n) => counted(workerSearcher(spec, n)), probes: (spec, n, meter) => counted(workerProber(spec, n, meter)) },
+    most: () => most,
+  };
 }
 
 export function registerRunCommand(program: Command): void {
@@ -213,34 +244,37 @@ export function registerRunCommand(program: Command): void {
         writeJsonAtomic(join(out, MANIFEST), manifest);
       }
       const progress = readProgress(out);
-      const say = (s: string) => flags.quiet || process.stdout.write(s);
-      const env = await createRunEnv(out, manifest, session(cmd, flags));
-      env.workers = {
-        threads: (work, items) => threadsFor(flags.threads, work, items),
-        search: workerSearcher,
-        probes: workerProber,
-      };
+      const display = stageDisplay({ iterations: manifest.config.iterations, quiet: flags.quiet ?? false });
+      // Notices go over the display, which erases its bar first.
+      const notice = (line: string) => flags.quiet || display.print(`dits: ${line}\n`, process.stderr);
+      const env = await createRunEnv(out, manifest, session(cmd, flags, notice));
+      const threads = countedWorkers(threadsChooser(flags.threads, notice));
+      env.workers = threads.workers;
+      env.progress = (c) => display.count(c);
       // Ctrl-C: every stage writes its outputs whole, so stopping between writes loses nothing;
       // what must not be left behind is adapters loaded on the server.
       const onInterrupt = () => {
+        display.stop();
         process.stderr.write(`dits: interrupted; unloading this run's adapters. Continue with: dits run --resume ${out}\n`);
         env.close().finally(() => process.exit(130));
       };
       process.once('SIGINT', onInterrupt);
       try {
-        await execute(env, progress, flags, say);
+        await execute(env, progress, flags, display, threads.most);
       } catch (e) {
         throw stoppedRun(e, out);
       } finally {
+        display.stop();
         process.off('SIGINT', onInterrupt);
         await env.close();
       }
     });
 }
 
-/** Runs the pipeline from where the folder stands, printing each iteration's figures. */
-async function execute(env: RunEnv, progress: RunProgress | undefined, flags: RunFlags, say: (s: string) => void): Promise<void> {
+/** Runs the pipeline from where the folder stands, showing each stage and printing each iteration's figures. */
+async function execute(env: RunEnv, progress: RunProgress | undefined, flags: RunFlags, display: StageDisplay, threadsStarted: () => number): Promise<void> {
   const { config, out } = env;
+  const say = (s: string) => flags.quiet || display.print(s);
   if (progress) say(`resuming ${out} after ${progress.completed.length} of ${config.iterations * STAGES.length} stages\n`);
   const started = performance.now();
   const onStage = (mark: StageMark) => {
@@ -250,15 +284,32 @@ async function execute(env: RunEnv, progress: RunProgress | undefined, flags: Ru
     const after = iterationMeters(env, t);
     const r = iterationReport(env, t, after);
     say(
-      `iteration ${t}: test ${config.scenario.metric} ${scoreLine(r.eval)}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
-        `pairs kept ${r.pairsKept}/${r.pairsCandidate}  Q budget ${spend(after, before, 'q')}  influence budget ${spend(after, before, 'influence')}\n`,
+      `iteration ${t}: test ${config.scenario.metric} ${scoreLine(r.eval, baseScore(env))}  tokens/dialogue ${r.eval.meanTokens.toFixed(1)}  ` +
+        `pairs kept ${r.pairsKept}/${r.pairsCandidate}  ${spend(config, after, before, 'q')}  ${spend(config, after, before, 'influence')}\n`,
     );
   };
-  const complete = await runPipeline(env, progress, { ...(flags.maxStages !== undefined ? { maxStages: flags.maxStages } : {}), onStage });
+  const onStageStart = (mark: StageMark) => display.stage(mark.iteration, STAGE_LABELS[mark.stage]);
+  const complete = await runPipeline(env, progress, { ...(flags.maxStages !== undefined ? { maxStages: flags.maxStages } : {}), onStage, onStageStart });
+  display.stop();
   if (!complete) {
     say(`stopped after ${readProgress(out)?.completed.length ?? 0} of ${config.iterations * STAGES.length} stages; continue with: dits run --resume ${out}\n`);
     return;
   }
   writeRunMetrics(env);
-  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; wrote ${out}\n`);
+  const workers = threadsStarted();
+  const where = workers > 0 ? `up to ${workers} worker threads a stage` : 'in the main thread';
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (${where}); wrote ${out}\n${filesToOpen(out, config.iterations - 1)}`);
+}
+
+/** What a person opens first in a finished run folder. */
+function filesToOpen(out: string, last: number): string {
+  const rows: [string, string][] = [
+    [join(out, REPORT_HTML), 'the report, for a browser: every iteration\'s scores, selection and trees'],
+    [join(out, METRICS), 'the summary: every iteration\'s test scores (base, SFT, DPO), pairs and meters'],
+    [join(out, `iter-${last}`, 'sft-data.jsonl'), 'the last iteration\'s SFT data'],
+    [join(out, `iter-${last}`, 'selected.jsonl'), 'the preference pairs it selected for DPO, with Q and influence'],
+    [join(out, `iter-${last}`, 'search', 'pairs.jsonl'), 'every pair its search found'],
+  ];
+  const width = Math.max(...rows.map(([f]) => f.length));
+  return rows.map(([f, what]) => `  ${f.padEnd(width)}  ${what}\n`).join('');
 }

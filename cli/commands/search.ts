@@ -18,7 +18,7 @@ import { Interrupted, PartialFailure } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
 import { peekTasks } from '../../engine/tasks.ts';
-import { AUTO_THREADS_MIN, THREADS_HELP, threadsFor, threadsOption, type ThreadsChoice } from '../threads.ts';
+import { AUTO_THREADS_MIN, THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 
 interface SearchFlags extends TaskSourceFlags, BackendFlags {
@@ -107,21 +107,26 @@ export function registerSearchCommand(program: Command): void {
       const { backend, prepare } = handle;
       const total = source.description.kind === 'generated' ? source.description.count : flags.limit;
       const progress = progressBar('search', total, flags.quiet ?? false);
+      const notice = (line: string) => progress.print(`dits: ${line}\n`, process.stderr);
+      // The bar counts the tasks handed over (a resumed search's restored ones too); the
+      // inspector, in this thread, adds the rollouts and tokens of the tasks in flight.
       let live: ProgressSnapshot = { tasks: 0, rollouts: 0, tokens: 0, rolloutsPerSecond: 0 };
+      let done = 0;
       let pairCount = 0;
-      const show = () =>
-        progress.update(live.tasks, `${live.rolloutsPerSecond.toFixed(0)} rollouts/s | ${live.tokens} tokens | ${pairCount} pairs`);
-      const inspector = progress.active ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
-      if (flags.threads !== 'auto' && flags.threads > 1 && flags.backend !== 'sim') process.stderr.write('dits: --threads applies to the sim backend; over HTTP the requests already run concurrently in one thread\n');
-      // auto looks ahead far enough to tell a search large enough for threads.
-      const { head, all: tasks } = await peekTasks(source.tasks, flags.threads === 'auto' && flags.backend === 'sim' ? AUTO_THREADS_MIN.search : 0);
-      const threads = flags.backend === 'sim' ? threadsFor(flags.threads, 'search', head.length) : 1;
+      const show = () => progress.update(done, `${inspector ? `${live.rolloutsPerSecond.toFixed(0)} rollouts/s | ${live.tokens} tokens | ` : ''}${pairCount} pairs`);
+      if (flags.threads !== 'auto' && flags.threads > 1 && flags.backend !== 'sim') notice('--threads applies to the sim backend; over HTTP the requests already run concurrently in one thread');
+      // Look ahead far enough to tell a search large enough for auto's threads, or smaller than --threads N.
+      const lookahead = flags.backend !== 'sim' ? 0 : flags.threads === 'auto' ? AUTO_THREADS_MIN.search : flags.threads;
+      const { head, all: tasks } = await peekTasks(source.tasks, lookahead);
+      const threads = flags.backend === 'sim' ? threadsChooser(flags.threads, flags.quiet ? () => {} : notice)('search', head.length) : 1;
       const workers = threads > 1 ? workerSearcher({ scenario, policy: policySpec(flags.policy, params), seed: flags.seed }, threads) : undefined;
+      const inspector = progress.active && !workers ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
       // Ctrl-C: stop the threads; every finished task is in the checkpoint, and --resume goes on from there.
       const stop = new AbortController();
       const onInterrupt = () => stop.abort(new Error('interrupted'));
       process.once('SIGINT', onInterrupt);
       let summary;
+      let workersStarted = 0;
       try {
         summary = await runSearch(tasks, {
           scenario,
@@ -133,16 +138,19 @@ export function registerSearchCommand(program: Command): void {
           concurrency: flags.concurrency,
           formats: flags.formats,
           ...(flags.normalizer !== undefined ? { normalizer: flags.normalizer } : {}),
-          onTaskDone: (done, pairs) => {
+          onTaskDone: (tasksDone, pairs) => {
+            done = tasksDone;
             pairCount = pairs;
-            if (workers) progress.update(done, `${pairs} pairs`);
+            show();
           },
+          // The restored tasks arrive at once: the time left is measured on the tasks after them.
+          onResume: (restored) => progress.restart(restored, total),
           resume: flags.resume ?? false,
           fingerprint: source.description,
           signal: stop.signal,
-          log: (line) => process.stderr.write(`dits: ${line}\n`),
+          log: notice,
           ...(workers ? { searcher: workers.searcher } : {}),
-          onTaskFailed: (f) => process.stderr.write(`dits: task ${f.taskId} failed and is left out: ${f.error}\n`),
+          onTaskFailed: (f) => notice(`task ${f.taskId} failed and is left out: ${f.error}`),
           ...(inspector ? { inspect: inspector.inspect } : {}),
         });
         inspector?.flush();
@@ -151,7 +159,9 @@ export function registerSearchCommand(program: Command): void {
         throw e;
       } finally {
         process.off('SIGINT', onInterrupt);
+        // Erased before any summary or error is printed.
         progress.stop();
+        workersStarted = workers?.started() ?? 0;
         await workers?.close();
         await handle.close();
       }
@@ -170,7 +180,8 @@ export function registerSearchCommand(program: Command): void {
         const s = summary;
         process.stdout.write(
           `${s.tasks} tasks  ${s.rollouts} rollouts  ${s.nodes} nodes  ${s.pairs} pairs  ${s.sftExamples} SFT examples  ` +
-            `M=${s.normalizer}  mean root Q ${s.meanRootValue.toFixed(4)}  wall ${((performance.now() - started) / 1000).toFixed(2)} s\nwrote ${out}\n`,
+            `M=${s.normalizer}  mean root Q ${s.meanRootValue.toFixed(4)}  wall ${((performance.now() - started) / 1000).toFixed(2)} s ` +
+            `${workersStarted > 0 ? `on ${workersStarted} worker threads` : 'in the main thread'}\nwrote ${out}\n`,
         );
       }
       if (summary.failedTasks > 0) {

@@ -44,7 +44,7 @@ describe('dits run', () => {
     const seeds = join(dir, 'dpo-seeds');
     const r = dits(['run', '--out', seeds, '--iterations', '2', ...SMALL.filter((a) => a !== '--quiet'), '--dpo-seeds', '2']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^iteration 0: test f1 \d\.\d{4} \(mean of 2 DPO seeds \d\.\d{4} \d\.\d{4}; SFT \d\.\d{4}\) /m);
+    expect(r.stdout).toMatch(/^iteration 0: test f1 base \d\.\d{4} → SFT \d\.\d{4} → DPO \d\.\d{4} \(mean of 2 DPO seeds \d\.\d{4} \d\.\d{4}\) /m);
     expect(JSON.parse(readFileSync(join(seeds, 'manifest.json'), 'utf8')).config.dpoSeeds).toBe(2);
     const read = (run: string, t: number, f: string) => readFileSync(join(run, `iter-${t}`, f), 'utf8');
     for (const t of [0, 1]) {
