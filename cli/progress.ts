@@ -6,6 +6,7 @@
  */
 import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
+import { formatDuration } from '../engine/report/table.ts';
 import type { StageCount } from '../actors/run-stages.ts';
 
 /** The output a display draws on: process.stderr, or a stand-in in tests. */
@@ -15,20 +16,6 @@ export interface ProgressStream {
   columns?: number;
 }
 
-/**
- * `ms` as a person reads a duration, rounded to whole `step`s of a second first and only then
- * split into units, so that 119.6 s is 2m00s (rounding the seconds after the split gave 1m60s):
- * `45s`, `2m05s`, `1h03m` (past an hour, to the nearest minute).
- */
-export function formatDuration(ms: number, step = 1): string {
-  const s = Math.round(ms / 1000 / step) * step;
-  const two = (n: number) => String(n).padStart(2, '0');
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
-  // From `ms`, not from `s`: rounding twice could move it by more than half a minute.
-  const m = Math.round(ms / 60_000);
-  return `${Math.floor(m / 60)}h${two(m % 60)}m`;
-}
 
 /**
  * cli-progress's time formatter, given seconds or a word ('INF', 'NULL', '0' before any rate is

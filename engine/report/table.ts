@@ -23,13 +23,18 @@ export function formatInterval(m: MeanCi, digits = 4): string {
   return m.lo === null || m.hi === null ? '–' : `[${dec(m.lo, digits)}, ${dec(m.hi, digits)}]`;
 }
 
-/** `45 s`, `2 min 05 s`, `1 h 02 min`: whole seconds, so 119.6 s is `2 min 00 s`, never `1 min 60 s`. */
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const [h, m, sec] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+/**
+ * `59s`, `2m00s`, `1h05m`: rounded (to `step` seconds) before it is split, so 119.6 s is `2m00s`,
+ * never `1m60s`.
+ */
+export function formatDuration(ms: number, step = 1): string {
+  const s = Math.round(ms / 1000 / step) * step;
   const two = (n: number) => String(n).padStart(2, '0');
-  if (h > 0) return `${h} h ${two(m)} min`;
-  return m > 0 ? `${m} min ${two(sec)} s` : `${sec} s`;
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  // From `ms`, not from `s`: rounding twice could move it by more than half a minute.
+  const m = Math.round(ms / 60_000);
+  return `${Math.floor(m / 60)}h${two(m % 60)}m`;
 }
 
 const meterCell = (m: MeterMean) => `${int(m.calls)} / ${int(m.tokens)}`;

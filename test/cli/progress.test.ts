@@ -1,7 +1,7 @@
 /** Durations as the progress display prints them: rounded before they are split, never 1m60s. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../../cli/progress.ts';
+import { formatDuration } from '../../engine/report/table.ts';
 
 /** Seconds a formatted duration stands for. */
 function seconds(text: string): number {
