@@ -36,9 +36,13 @@ const SERVER_ONLY = /^(manifest\.json|http-cache\.jsonl|usage\.json|adapters\/.*
 /** What an in-process run writes beside its results: the manifest, its parameter files and the analyses that need exact gradients. */
 const SIM_ONLY = /^(manifest\.json|iter-\d+\/([\w-]+\.params\.json|first-order\.json|pair-stats\.json))$/;
 
+/** A run's report shows what its folder holds, the in-process analyses above included, so it differs where they do. */
+const RUN_REPORT = /^report\.html$/;
+
 /** The files both kinds of run produce as results, by relative path (base64 contents). */
-export function resultFiles(dir: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(folderFiles(dir)).filter(([path]) => !SERVER_ONLY.test(path) && !SIM_ONLY.test(path)));
+export function resultFiles(dir: string, opts: { runReport?: boolean } = {}): Record<string, string> {
+  const keep = (path: string) => !SERVER_ONLY.test(path) && !SIM_ONLY.test(path) && (opts.runReport === true || !RUN_REPORT.test(path));
+  return Object.fromEntries(Object.entries(folderFiles(dir)).filter(([path]) => keep(path)));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -62,11 +62,13 @@ describe('over HTTP against serve-sim', () => {
     expect(local.status, local.stderr).toBe(0);
     const remote = await ditsAsync([...args, '--out', join(dir, 'search-http'), '--backend', 'openai', '--endpoint', debate.url, '--no-cache']).done;
     expect(remote.status, remote.stderr).toBe(0);
-    const files = resultFiles(join(dir, 'search-http'));
+    // A search's report holds nothing only one kind of run writes: it must be identical too.
+    const files = resultFiles(join(dir, 'search-http'), { runReport: true });
     expect(Object.keys(files)).toContain('trees.msgpack');
     expect(Object.keys(files)).toContain('pairs.jsonl');
     expect(existsSync(join(dir, 'search-http', 'http-cache.jsonl'))).toBe(false);
-    expect(files).toEqual(resultFiles(join(dir, 'search-local')));
+    expect(Object.keys(files)).toContain('report.html');
+    expect(files).toEqual(resultFiles(join(dir, 'search-local'), { runReport: true }));
   }, 60_000);
 
   it('a one-iteration run with probes, trained through the HTTP hook, equals the run in process; no adapter or probe folder is left', async () => {
