@@ -18,6 +18,7 @@ import { SimTrainer } from '../engine/sim/trainer.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Task } from '../scenarios/task.ts';
+import type { DatasetError } from '../scenarios/datasets/errors.ts';
 import { openTaskSource } from '../engine/tasks.ts';
 import { iterationReport, readProgress, restoreMeters, type IterationReport } from './run-pipeline.ts';
 import { allocateTasks, iterDir, type RunConfig, type RunEnv } from './run-stages.ts';
@@ -28,6 +29,10 @@ export interface RunTaskSource {
   file?: string;
   format?: string;
   map?: string;
+  /** A file only: skip its first `offset` tasks, read at most `limit`, and report and skip bad rows instead of stopping. */
+  offset?: number;
+  limit?: number;
+  skip_bad_rows?: boolean;
   task_seed: number;
   /**
    * Generated tasks only: draw the V validation tasks from the generator with this seed instead
@@ -94,16 +99,23 @@ export function readManifest(out: string): RunManifest | undefined {
 }
 
 /** The tasks the run needs, in `allocateTasks` order: validation, test, then per iteration SFT and search. */
-export async function taskPool(config: RunConfig, source: RunTaskSource): Promise<Task[]> {
+export async function taskPool(config: RunConfig, source: RunTaskSource, onBadRow: (err: DatasetError) => void = () => {}): Promise<Task[]> {
   const need = config.validationTasks + config.testTasks + config.iterations * (config.sftTasks + config.searchTasks);
   const read = async (flags: Parameters<typeof openTaskSource>[1], seed: number) => {
     const pool: Task[] = [];
-    for await (const t of openTaskSource(config.scenario, flags, seed, () => {}).tasks) pool.push(t);
+    for await (const t of openTaskSource(config.scenario, flags, seed, onBadRow).tasks) pool.push(t);
     return pool;
   };
   if (source.validation_task_seed === undefined) {
-    const flags = source.file !== undefined ? { tasks: source.file, format: source.format, map: source.map, limit: need } : { generate: need };
-    return read(flags, source.task_seed);
+    const fromFile = {
+      tasks: source.file,
+      format: source.format,
+      map: source.map,
+      limit: Math.min(need, source.limit ?? need),
+      ...(source.offset !== undefined ? { offset: source.offset } : {}),
+      ...(source.skip_bad_rows ? { skipBadRows: true } : {}),
+    };
+    return read(source.file !== undefined ? fromFile : { generate: need }, source.task_seed);
   }
   if (source.file !== undefined) throw new InputError('validation_task_seed applies to generated tasks only, not to a dataset file');
   const validation = await read({ generate: config.validationTasks }, source.validation_task_seed);
@@ -118,7 +130,7 @@ export async function taskPool(config: RunConfig, source: RunTaskSource): Promis
  */
 export async function createRunEnv(out: string, manifest: RunManifest, session: RunSession = { cache: true }): Promise<RunEnv> {
   const { config } = manifest;
-  const pool = await taskPool(config, manifest.tasks);
+  const pool = await taskPool(config, manifest.tasks, (err) => session.log?.(`skipped bad row: ${err.message}`));
   const common = { out, config, tasks: allocateTasks(pool, config), meters: restoreMeters(readProgress(out)), ...(session.log ? { log: session.log } : {}) };
   const backend = manifest.backend ?? { kind: 'sim' };
   if (backend.kind === 'sim') {

@@ -38,6 +38,9 @@ interface RunFlags extends RunSizeFlags, BackendFlags {
   tasks?: string;
   format?: string;
   map?: string;
+  limit?: number;
+  offset?: number;
+  skipBadRows?: boolean;
   taskSeed: number;
   seed: number;
   selection: SelectionMode;
@@ -97,6 +100,18 @@ function session(cmd: Command, flags: RunFlags, notice: (line: string) => void):
 function stoppedRun(e: unknown, out: string): unknown {
   if (!isModelRequestError(e) && !(e instanceof EndpointsDownError)) return e;
   return new RunStopped(`${(e as Error).message}\nthe run stopped; every finished stage is kept. Continue with: dits run --resume ${out}`, { cause: e });
+}
+
+/** The file part of a run's task source; the slice flags only when given, so manifests without them stay as they were. */
+function fileSource(flags: RunFlags): Omit<RunManifest['tasks'], 'task_seed'> {
+  return {
+    file: flags.tasks as string,
+    format: flags.format,
+    map: flags.map,
+    ...(flags.offset !== undefined ? { offset: flags.offset } : {}),
+    ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+    ...(flags.skipBadRows ? { skip_bad_rows: true } : {}),
+  };
 }
 
 /** optima and dits without parameters stay plain names, as manifests have always had them. */
@@ -184,6 +199,9 @@ export function registerRunCommand(program: Command): void {
     .option('--tasks <file>', 'dataset file (default: generated tasks)')
     .option('--format <format>', 'dataset format (default: the scenario\'s)')
     .option('--map <spec>', 'field mapping for --format jsonl')
+    .option('--limit <n>', '--tasks: read at most n tasks of the file', intOption(1))
+    .option('--offset <n>', '--tasks: skip the first n tasks of the file', intOption(0))
+    .option('--skip-bad-rows', '--tasks: report bad dataset rows on stderr and go on, instead of stopping at the first')
     .option('--task-seed <n>', 'seed of the task generator', intOption(0), 0)
     .option('--seed <n>', 'run seed', intOption(0, 2 ** 32 - 1), 0)
     .option('--policy <name|file>', 'search policy: optima (influence only selects pairs, as released), dits (influence also steers expansion), uct, puct, random, best-of-n, or a .ts/.js policy file (its sha256 goes in the manifest)', 'optima')
@@ -237,7 +255,7 @@ export function registerRunCommand(program: Command): void {
           dits_version: DITS_VERSION,
           command: 'run',
           config,
-          tasks: { ...(flags.tasks !== undefined ? { file: flags.tasks, format: flags.format, map: flags.map } : {}), task_seed: flags.taskSeed },
+          tasks: { ...(flags.tasks !== undefined ? fileSource(flags) : {}), task_seed: flags.taskSeed },
           ...(flags.backend === 'openai' ? { backend: serverBackend(flags, out) } : {}),
         };
         mkdirSync(out, { recursive: true });
