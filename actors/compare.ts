@@ -33,7 +33,7 @@ import { writeCompareReport } from '../engine/report/html/compare-page.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/version.ts';
-import { createRunEnv, DEFAULT_TRAINING, METRICS, MANIFEST, readManifest, writeRunMetrics, type RunManifest } from './run-env.ts';
+import { createRunEnv, DEFAULT_TRAINING, METRICS, MANIFEST, readManifest, writeRunMetrics, type RunManifest, type RunTaskSource } from './run-env.ts';
 import { readProgress, runPipeline, type IterationReport } from './run-pipeline.ts';
 import { PLANTED } from './plant.ts';
 import type { PlantedKept } from '../engine/influence/plant.ts';
@@ -58,6 +58,8 @@ export interface CompareOptions {
   shares: readonly number[];
   /** Known-harmful and known-helpful pairs planted in every run (`dits run --plant`); absent: none. */
   plant?: number;
+  /** A dataset file every seed reads its tasks from (a run's file source); absent: generated tasks. */
+  taskFile?: Omit<RunTaskSource, 'task_seed' | 'validation_task_seed'> & { file: string; format: string };
   /** The configuration every other is paired against, per seed. */
   reference: string;
   /** The sampling temperature of the expected test metric; null: not measured. */
@@ -76,7 +78,12 @@ export interface CompareOutcome {
   reused: number;
 }
 
-export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'plant' | 'expectedTemperature' | 'expectedTasks'>, c: Configuration, seed: number): RunManifest {
+/** A run's tasks for seed k: the shared file, or the generator with task seed k and validation task seed k + the offset. */
+export function seedTasks(taskFile: CompareOptions['taskFile'], seed: number): RunTaskSource {
+  return taskFile ? { ...taskFile, task_seed: seed } : { task_seed: seed, validation_task_seed: seed + VALIDATION_SEED_OFFSET };
+}
+
+export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'plant' | 'expectedTemperature' | 'expectedTasks' | 'taskFile'>, c: Configuration, seed: number): RunManifest {
   const { base } = opts;
   return {
     dits_version: DITS_VERSION,
@@ -98,7 +105,7 @@ export function runManifest(opts: Pick<CompareOptions, 'scenario' | 'base' | 'pl
       ...(opts.expectedTemperature !== null && c.kind === 'selection' ? { expectedMetric: { temperature: opts.expectedTemperature, tasks: opts.expectedTasks } } : {}),
       training: { ...DEFAULT_TRAINING },
     },
-    tasks: { task_seed: seed, validation_task_seed: seed + VALIDATION_SEED_OFFSET },
+    tasks: seedTasks(opts.taskFile, seed),
   };
 }
 
@@ -272,7 +279,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
     preset: opts.preset,
     scenario: opts.scenario.name,
     scenarioSource: opts.scenarioSource,
-    tasks: { generator: generatorFor(opts.scenario).name, validationSeedOffset: VALIDATION_SEED_OFFSET },
+    tasks: opts.taskFile ? { file: opts.taskFile.file, format: opts.taskFile.format } : { generator: generatorFor(opts.scenario).name, validationSeedOffset: VALIDATION_SEED_OFFSET },
     metric: opts.scenario.metric,
     reference: opts.reference,
     expectedTemperature: opts.expectedTemperature,

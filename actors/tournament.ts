@@ -18,7 +18,7 @@ import { readTreeRecords, type TreeRecord } from '../engine/tree/codec.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/version.ts';
-import { ensureRun, readRunResult, remainingTime, VALIDATION_SEED_OFFSET } from './compare.ts';
+import { ensureRun, readRunResult, remainingTime, seedTasks, type CompareOptions } from './compare.ts';
 import { DEFAULT_TRAINING, type RunManifest } from './run-env.ts';
 import type { SearchRunSummary } from './run-search.ts';
 
@@ -36,6 +36,8 @@ export interface TournamentOptions {
   base: BaseSizes;
   /** The first is the one every other is paired against. */
   entries: readonly TournamentEntry[];
+  /** A dataset file every seed reads its tasks from; absent: generated tasks. */
+  taskFile?: CompareOptions['taskFile'];
   /** Q tokens per iteration every policy may spend (absent: each spends its own selections x rollouts). */
   budgetTokens?: number;
   say: (line: string) => void;
@@ -86,6 +88,8 @@ export interface TournamentResults {
   dits_version: string;
   scenario: string;
   scenarioSource: string;
+  /** The shared dataset file, or null for generated tasks (task seed = seed). */
+  taskFile: string | null;
   metric: string;
   seeds: number[];
   base: BaseSizes;
@@ -118,7 +122,7 @@ function manifestFor(opts: TournamentOptions, entry: TournamentEntry, seed: numb
       dpoSeeds: base.dpoSeeds,
       training: { ...DEFAULT_TRAINING },
     },
-    tasks: { task_seed: seed, validation_task_seed: seed + VALIDATION_SEED_OFFSET },
+    tasks: seedTasks(opts.taskFile, seed),
   };
 }
 
@@ -186,7 +190,7 @@ export function renderTournament(results: TournamentResults): string {
   return [
     `# Policy tournament: ${results.entries.map((e) => e.name).join(', ')}`,
     '',
-    `Scenario ${results.scenario} (${results.scenarioSource}), test metric ${results.metric}; seeds ${results.seeds.join(', ')}; ${results.base.searchTasks} search tasks per seed; ${budget}.`,
+    `Scenario ${results.scenario} (${results.scenarioSource}), test metric ${results.metric}; tasks ${results.taskFile ?? 'generated (task seed = seed)'}; seeds ${results.seeds.join(', ')}; ${results.base.searchTasks} search tasks per seed; ${budget}.`,
     'Every policy searches the same tasks of a seed; DPO trains on the full set of its pairs from the same kind of SFT model. Values are means over seeds with 95% Student t intervals.',
     '',
     '## Per policy',
@@ -225,6 +229,7 @@ export async function runTournament(opts: TournamentOptions): Promise<{ results:
     dits_version: DITS_VERSION,
     scenario: opts.scenario.name,
     scenarioSource: opts.scenarioSource,
+    taskFile: opts.taskFile ? `${opts.taskFile.file} (${opts.taskFile.format})` : null,
     metric: opts.scenario.metric,
     seeds,
     base: opts.base,

@@ -1,11 +1,11 @@
 /** `dits compare`: a preset's configurations at equal budget over k seeds, paired per seed against a reference, with 95% intervals. */
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { BUILTIN_DIR, type resolveScenario } from '../../scenarios/scenario-file.ts';
 import { loadScenario } from './scenario.ts';
 import { DEFAULT_SHARES, PRESETS, type Preset } from '../../engine/report/plan.ts';
-import { runCompare } from '../../actors/compare.ts';
+import { runCompare, type CompareOptions } from '../../actors/compare.ts';
 import { runTournament, type TournamentEntry } from '../../actors/tournament.ts';
 import { loadPolicyRef, policyLabel, policyRef } from '../../engine/search/policy-ref.ts';
 import { InputError } from '../../scenarios/errors.ts';
@@ -25,6 +25,12 @@ interface CompareFlags extends RunSizeFlags {
   expectedTasks: number;
   policies?: string[];
   budgetTokens?: number;
+  tasks?: string;
+  format?: string;
+  map?: string;
+  limit?: number;
+  offset?: number;
+  skipBadRows?: boolean;
   quiet?: boolean;
 }
 
@@ -83,12 +89,22 @@ export function registerCompareCommand(program: Command): void {
     .option('--expected-metric <T>', 'also the exact expected test metric when sampling at temperature T (simulated model)', floatOption(0.01, 10), 0.7)
     .option('--no-expected-metric', 'skip the expected test metric')
     .option('--expected-tasks <n>', 'test tasks the expected metric is computed on (the first n; the selection ablation only)', intOption(1), 100)
+    .option('--tasks <file>', 'tasks from this dataset file for every seed (a seed then changes the run seed only) instead of generated ones; not with a budget sweep (--shares \'\')')
+    .option('--format <format>', '--tasks: the dataset format (default: the scenario\'s)')
+    .option('--map <spec>', '--tasks: field mapping for --format jsonl')
+    .option('--limit <n>', '--tasks: read at most n tasks of the file', intOption(1))
+    .option('--offset <n>', '--tasks: skip the first n tasks of the file', intOption(0))
+    .option('--skip-bad-rows', '--tasks: report bad dataset rows and go on')
     .option('--policies <list>', 'a policy tournament instead of the preset: comma-separated built-ins or policy files, each searching the same tasks per seed; the first is the one the others are paired against (writes tournament.md, tournament.json)', policyList)
     .option('--budget-tokens <n>', 'tournament: the Q tokens per iteration every policy may spend (default: none, each spends its own selections x rollouts)', intOption(1))
     .option('--quiet', 'print nothing but errors')
     .action(async (flags: CompareFlags) => {
       const { scenario, file } = loadScenario(flags.scenario);
-      if (flags.policies) return tournament({ ...flags, policies: flags.policies }, scenario, file);
+      const taskFile = taskFileOf(flags, scenario);
+      if (flags.policies) return tournament({ ...flags, policies: flags.policies }, scenario, file, taskFile);
+      if (taskFile && flags.shares.length > 0) {
+        throw new InputError("--tasks with a budget sweep: the sweep changes V, which would shift the test tasks taken from a file; give --shares '' for the selection ablation alone");
+      }
       // Planted runs have other settings, so they get a folder of their own.
       const out = flags.out ?? join('runs', `compare-${flags.preset}-${scenario.name}${flags.plant !== undefined ? `-plant${flags.plant}` : ''}`);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
@@ -106,6 +122,7 @@ export function registerCompareCommand(program: Command): void {
         },
         shares: flags.shares,
         ...(flags.plant !== undefined ? { plant: flags.plant } : {}),
+        ...(taskFile ? { taskFile } : {}),
         reference: flags.reference,
         expectedTemperature: flags.expectedMetric === false ? null : flags.expectedMetric,
         expectedTasks: flags.expectedTasks,
@@ -116,7 +133,29 @@ export function registerCompareCommand(program: Command): void {
     });
 }
 
-async function tournament(flags: CompareFlags & { policies: string[] }, scenario: ReturnType<typeof resolveScenario>['scenario'], file: string): Promise<void> {
+type Scenario = ReturnType<typeof resolveScenario>['scenario'];
+
+/** `--tasks FILE` and its slice flags as every seed's run reads them (an absolute path: run folders are reused from anywhere). */
+function taskFileOf(flags: CompareFlags, scenario: Scenario): CompareOptions['taskFile'] {
+  if (flags.tasks === undefined) {
+    for (const f of ['format', 'map', 'limit', 'offset', 'skipBadRows'] as const) {
+      if (flags[f] !== undefined) process.stderr.write(`dits: warning: --${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --tasks, which is not given: ignored\n`);
+    }
+    return undefined;
+  }
+  const format = flags.format ?? scenario.dataset?.format;
+  if (format === undefined) throw new InputError(`scenario ${scenario.name} names no dataset format: give --format`);
+  return {
+    file: resolve(flags.tasks),
+    format,
+    ...(flags.map !== undefined ? { map: flags.map } : {}),
+    ...(flags.offset !== undefined ? { offset: flags.offset } : {}),
+    ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+    ...(flags.skipBadRows ? { skip_bad_rows: true } : {}),
+  };
+}
+
+async function tournament(flags: CompareFlags & { policies: string[] }, scenario: Scenario, file: string, taskFile: CompareOptions['taskFile']): Promise<void> {
   const entries = await tournamentEntries(flags.policies);
   const out = flags.out ?? join('runs', `tournament-${entries.map((e) => e.name).join('-')}-${scenario.name}`);
   const say = (s: string) => flags.quiet || process.stdout.write(s);
@@ -129,6 +168,7 @@ async function tournament(flags: CompareFlags & { policies: string[] }, scenario
     seeds: flags.seeds,
     base: { ...runSizes(flags), alpha: 1, dpoSeeds: flags.dpoSeeds },
     entries,
+    ...(taskFile ? { taskFile } : {}),
     ...(flags.budgetTokens !== undefined ? { budgetTokens: flags.budgetTokens } : {}),
     say,
   });

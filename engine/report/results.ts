@@ -134,7 +134,8 @@ export interface CompareResults {
   /** Where the scenario came from: `built-in scenarios/builtin/<name>.yaml` or the file given. */
   scenarioSource: string;
   /** How every run's tasks are made (generated, seeded per seed). */
-  tasks: { generator: string; validationSeedOffset: number };
+  /** Generated tasks (seed k draws with task seed k, its validation tasks with k + the offset), or one dataset file every seed shares. */
+  tasks: { generator: string; validationSeedOffset: number } | { file: string; format: string };
   metric: string;
   /** The configuration every other is paired against. */
   reference: string;

@@ -162,3 +162,26 @@ describe('dits compare', () => {
     expect(md).toContain('- **expected f1 at T = 0.7**');
   });
 });
+
+describe('dits compare --tasks', () => {
+  const dir = tempDir('dits-compare-tasks-');
+  const csv = join(dir, 'mmlu.csv');
+  writeFileSync(csv, Array.from({ length: 40 }, (_, i) => `"What is ${i} plus 1?",${i + 1},${i + 2},${i + 3},${i + 4},A`).join('\n') + '\n');
+
+  it('runs every seed on the file\'s tasks and names the source in the report and results', () => {
+    const out = join(dir, 'cmp');
+    const r = dits(['compare', '--scenario', 'mmlu', '--tasks', csv, '--shares', '', '--out', out, ...TINY, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(json(join(out, 'results.json')).tasks).toEqual({ file: csv, format: 'mmlu' });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(`Tasks from \`${csv}\` (mmlu), the same for every seed`);
+    expect(json(join(out, 'runs', 'full-seed1', 'manifest.json')).tasks).toEqual({ file: csv, format: 'mmlu', task_seed: 1 });
+  });
+
+  it('refuses a budget sweep on a file, and warns of slice flags without --tasks', () => {
+    const sweep = dits(['compare', '--scenario', 'mmlu', '--tasks', csv, '--out', join(dir, 'sweep'), ...TINY]);
+    expect(sweep.status).toBe(2);
+    expect(sweep.stderr).toContain("give --shares '' for the selection ablation alone");
+    const stray = dits(['compare', '--limit', '5', '--reference', 'nope', '--out', join(dir, 'stray'), ...TINY]);
+    expect(stray.stderr).toContain('dits: warning: --limit applies to --tasks, which is not given: ignored');
+  });
+});

@@ -53,7 +53,7 @@ export function comparePage(f: CompareFiles, hasReport: (dir: string) => boolean
         table: facts([
           ['preset', r.preset],
           ['scenario', `${r.scenario} (${r.scenarioSource})`],
-          ['tasks', `${r.tasks.generator}, task seed = seed, validation task seed = seed + ${int(r.tasks.validationSeedOffset)}`],
+          ['tasks', 'file' in r.tasks ? `${r.tasks.file} (${r.tasks.format}), the same for every seed` : `${r.tasks.generator}, task seed = seed, validation task seed = seed + ${int(r.tasks.validationSeedOffset)}`],
           ['metric', r.metric],
           ['seeds', r.seeds.join(', ')],
           ['reference', r.reference],
