@@ -1,5 +1,5 @@
 /** Parsers for option values: a bad value is a usage error naming the flag. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 export function intOption(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -17,4 +17,14 @@ export function floatOption(min: number, max: number) {
     if (n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got ${n}`);
     return n;
   };
+}
+
+/** The options among `names` (camelCase keys) given on the command line, as the user typed them (`--kebab-case`). */
+export function givenFlags(cmd: Command, names: readonly string[]): string[] {
+  return names.filter((n) => cmd.getOptionValueSource(n) === 'cli').map((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+}
+
+/** One stderr line for flags a combination makes no use of. */
+export function warnIgnored(flags: readonly string[], why: string): void {
+  if (flags.length > 0) process.stderr.write(`dits: warning: ${flags.join(', ')} ignored: ${why}\n`);
 }

@@ -1,6 +1,6 @@
 /** The task-source flags of the commands; the source itself is engine/tasks.ts. */
 import type { Command } from 'commander';
-import { intOption } from './options.ts';
+import { givenFlags, intOption, warnIgnored } from './options.ts';
 
 export { openTaskSource, generatorFor, type TaskSource, type TaskSourceFlags } from '../engine/tasks.ts';
 
@@ -17,3 +17,8 @@ export function addTaskSourceOptions(cmd: Command): Command {
     .option('--skip-bad-rows', 'report bad dataset rows on stderr and go on, instead of stopping at the first');
 }
 
+
+/** Warns of task-source flags the source does not use: the file's reading flags with generated tasks. */
+export function warnUnusedTaskFlags(cmd: Command, flags: { tasks?: string }): void {
+  if (flags.tasks === undefined) warnIgnored(givenFlags(cmd, ['format', 'map', 'skipBadRows']), 'they apply to --tasks FILE, and the tasks are generated');
+}

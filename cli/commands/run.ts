@@ -17,7 +17,7 @@ import { collectParam } from './search.ts';
 import type { EvalResult } from '../../engine/eval-result.ts';
 import { REPORT_HTML } from '../../engine/report/html/page.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
-import { floatOption, intOption } from '../options.ts';
+import { floatOption, givenFlags, intOption, warnIgnored } from '../options.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 import { HOOK_PLACEHOLDERS, type TrainerHook } from '../../engine/hook/run-hook.ts';
 import { isModelRequestError } from '../../engine/model.ts';
@@ -101,6 +101,13 @@ function stoppedRun(e: unknown, out: string): unknown {
   if (!isModelRequestError(e) && !(e instanceof EndpointsDownError)) return e;
   return new RunStopped(`${(e as Error).message}\nthe run stopped; every finished stage is kept. Continue with: dits run --resume ${out}`, { cause: e });
 }
+
+/** The options a run's manifest records: `--resume` takes them from there, so given with it they do nothing. */
+const RUN_SETTINGS = [
+  'scenario', 'tasks', 'format', 'map', 'limit', 'offset', 'skipBadRows', 'taskSeed', 'seed', 'policy', 'param', 'probeOptimizer', 'probeLr',
+  'dpoLr', 'dpoEpochs', 'dpoBatch', 'budgetTokens', 'influenceShare', 'expectedMetric', 'selection', 'alpha', 'gamma', 'plant', 'out', 'overwrite',
+  'iterations', 'sftTasks', 'sftSamples', 'searchTasks', 'validation', 'testTasks', 'groupSize', 'dpoSeeds', 'backend', 'model',
+];
 
 /** The file part of a run's task source; the slice flags only when given, so manifests without them stay as they were. */
 function fileSource(flags: RunFlags): Omit<RunManifest['tasks'], 'task_seed'> {
@@ -226,10 +233,11 @@ export function registerRunCommand(program: Command): void {
     .option('--max-stages <n>', `run at most n stages now (${STAGES.length} per iteration: ${STAGES.join(', ')}), then stop cleanly; --resume continues`, intOption(1))
     .option('--overwrite', 'delete what the --out folder holds and start afresh')
     .option('--quiet', 'print nothing but errors')
-    .action(async (flags: RunFlags) => {
+    .action(async (flags: RunFlags, cmd: Command) => {
       let manifest: RunManifest;
       let out: string;
       if (flags.resume !== undefined) {
+        warnIgnored(givenFlags(cmd, RUN_SETTINGS), `--resume continues with the settings in ${flags.resume}/${MANIFEST}`);
         out = flags.resume;
         const found = readManifest(out);
         if (!found) throw new InputError(`${out}: no ${MANIFEST}, so there is no run to resume`);
@@ -242,6 +250,8 @@ export function registerRunCommand(program: Command): void {
         if (flags.plant !== undefined && flags.backend === 'openai') {
           throw new InputError('--plant builds its pairs by the simulated model\'s rules, so it needs the sim backend');
         }
+        if (flags.budgetTokens === undefined) warnIgnored(givenFlags(cmd, ['influenceShare']), 'it splits --budget-tokens, and no budget is set');
+        if (flags.tasks === undefined) warnIgnored(givenFlags(cmd, ['format', 'map', 'limit', 'offset', 'skipBadRows']), 'they apply to --tasks, which is not given (generated tasks)');
         const config = configFrom(flags);
         // Load the policy now, so a bad file or parameter fails before any stage runs.
         const policy = await loadPolicyRef(searchPolicyRef(config));

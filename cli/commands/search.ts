@@ -16,7 +16,7 @@ import { addBackendOptions, createBackend, type BackendFlags } from '../backend.
 import { floatOption, intOption } from '../options.ts';
 import { Interrupted, PartialFailure } from '../exit.ts';
 import { progressBar } from '../progress.ts';
-import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
+import { addTaskSourceOptions, openTaskSource, warnUnusedTaskFlags, type TaskSourceFlags } from '../task-source.ts';
 import { peekTasks } from '../../engine/tasks.ts';
 import { AUTO_THREADS_MIN, THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
@@ -82,7 +82,8 @@ export function registerSearchCommand(program: Command): void {
     .option('--threads <n|auto>', THREADS_HELP, threadsOption, 'auto')
     .option('--resume', 'continue the interrupted search in --out from its checkpoint (give the same flags)')
     .option('--quiet', 'no progress bar and no summary')
-    .action(async (flags: SearchFlags) => {
+    .action(async (flags: SearchFlags, cmd: Command) => {
+      warnUnusedTaskFlags(cmd, flags);
       const started = performance.now();
       const { scenario, file: scenarioFile } = loadScenario(flags.scenario);
       const params: PolicyParams = { ...flags.param };

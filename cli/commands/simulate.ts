@@ -8,7 +8,7 @@ import { JsonlWriter, writeJsonAtomic } from '../../engine/files.ts';
 import { simulate } from '../../engine/simulate.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
-import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
+import { addTaskSourceOptions, openTaskSource, warnUnusedTaskFlags, type TaskSourceFlags } from '../task-source.ts';
 import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
 import { DITS_VERSION } from '../../engine/version.ts';
 
@@ -37,7 +37,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--out <dir>', 'run folder (default: runs/simulate-<scenario>-seed<seed>); a finished one is refused unless --overwrite')
     .option('--overwrite', 'replace what a dits folder at --out holds')
     .option('--quiet', 'no progress bar and no summary on stdout')
-    .action(async (flags: SimulateFlags) => runSimulate(flags));
+    .action(async (flags: SimulateFlags, cmd: Command) => {
+      warnUnusedTaskFlags(cmd, flags);
+      await runSimulate(flags);
+    });
 }
 
 async function runSimulate(flags: SimulateFlags): Promise<void> {
