@@ -20,7 +20,7 @@
  */
 import { assign, createActor, enqueueActions, fromPromise, sendTo, setup, stopChild, type ActorRefFrom, type InspectionEvent } from 'xstate';
 import { toPreferencePair, type TreePair } from '../engine/search/pairs.ts';
-import { describeFault, groupsDue, initialLoopState, integrateSelection, nextStep, recordProbes, type LoopState, type LoopTask } from '../engine/search/loop.ts';
+import { describeFault, groupsDue, PolicyFault, initialLoopState, integrateSelection, nextStep, recordProbes, type LoopState, type LoopTask } from '../engine/search/loop.ts';
 import type { PreferenceExample } from '../engine/trainer.ts';
 import type { DialogueSetup } from '../engine/dialogue.ts';
 import type { ModelBackend } from '../engine/model.ts';
@@ -115,7 +115,10 @@ export const searchMachine = setup({
       const { policy, seed, setup: s, backend, scorer, normalizer, adapter } = context.input;
       const step = nextStep(context.loop, policy, context.task);
       if (step.kind === 'done') return { node: null };
-      if (step.kind !== 'expand') return { node: null, error: failure(context, describeFault(policy, step), step.kind === 'threw' ? step.error : undefined) };
+      if (step.kind !== 'expand') {
+        const cause = step.kind === 'threw' ? { cause: step.error } : undefined;
+        return { node: null, error: new PolicyFault(`search of task ${context.input.task.id} failed: ${describeFault(policy, step)}`, cause) };
+      }
       const input: NodeInput = {
         node: step.node,
         iteration: step.iteration,

@@ -5,6 +5,7 @@
  * the model calls; the invariants of properties/ drive the same steps with scripted rollouts.
  */
 import type { Utterance } from '../dialogue.ts';
+import { InputError } from '../../scenarios/errors.ts';
 import { Rng } from '../rng.ts';
 import type { TreeStore } from '../tree/store.ts';
 import { ROOT } from '../tree/store.ts';
@@ -115,4 +116,12 @@ export function describeFault(policy: SearchPolicy, step: Extract<NextStep, { ki
   if (step.kind === 'illegal') return `${where}: select() chose a node that cannot be expanded: ${step.reason}`;
   const e = step.error;
   return `${where}: select() threw ${e instanceof Error ? `${e.name}: ${e.message}` : describeValue(e)}`;
+}
+
+/**
+ * A policy's answer the search cannot use, or a throw from its select(): the policy's fault, not
+ * the engine's, so the command reports it as an input error (its message, exit 2), not a crash.
+ */
+export class PolicyFault extends InputError {
+  override readonly name = 'PolicyFault';
 }
