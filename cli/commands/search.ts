@@ -8,6 +8,7 @@ import { loadScenario } from './scenario.ts';
 import { writeJsonAtomic } from '../../engine/files.ts';
 import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.ts';
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
+import { policyRef } from '../../engine/search/policy-ref.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { CHECKPOINT, runSearch } from '../../actors/run-search.ts';
 import { workerSearcher } from '../../workers/search-pool.ts';
@@ -38,6 +39,12 @@ interface SearchFlags extends TaskSourceFlags, BackendFlags {
   quiet?: boolean;
   threads: ThreadsChoice;
   resume?: boolean;
+}
+
+/** A policy file's path and sha256 for the manifest, so a folder says which code searched it; nothing for a built-in. */
+function policyFileHash(spec: string): { file?: string; sha256?: string } {
+  const ref = policyRef(spec, {});
+  return ref.sha256 ? { file: ref.source, sha256: ref.sha256 } : {};
 }
 
 /** The policy as a worker loads it: a built-in name, or the module's absolute path. */
@@ -172,7 +179,7 @@ export function registerSearchCommand(program: Command): void {
         scenario: { name: scenario.name, file: scenarioFile.includes('/builtin/') ? `builtin:${scenario.name}` : scenarioFile, config: scenario },
         tasks: source.description,
         backend: handle.describe(),
-        policy: { name: policy.name, source: flags.policy, selections: policy.selections, rollouts: policy.rollouts, temperature: policy.temperature, params: policy.params },
+        policy: { name: policy.name, source: flags.policy, ...policyFileHash(flags.policy), selections: policy.selections, rollouts: policy.rollouts, temperature: policy.temperature, params: policy.params },
         seed: flags.seed,
         task_seed: flags.taskSeed,
         formats: flags.formats,

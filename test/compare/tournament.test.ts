@@ -38,8 +38,8 @@ describe('dits compare --policies', () => {
   const dir = tempDir('dits-tournament-');
   const policy = join(dir, 'mine.ts');
   cpSync(join(REPO, 'test/fixtures/policies/deepest-first.ts'), policy);
-  // The fixture imports the engine by a path relative to the repo; from the temp folder, point it there.
-  writeFileSync(policy, readFileSync(policy, 'utf8').replaceAll('../../../engine/', `${join(REPO, 'engine')}/`));
+  // The fixture imports the engine by a path inside the repo; a user's file imports 'dits'.
+  writeFileSync(policy, readFileSync(policy, 'utf8').replaceAll('../../../engine/search/policy.ts', 'dits'));
   const out = join(dir, 'tour');
   const args = ['compare', '--policies', `optima,${policy}`, '--seeds', '2', '--sft-tasks', '12', '--search-tasks', '8', '--validation', '4', '--test-tasks', '12', '--dpo-seeds', '1', '--budget-tokens', '40000', '--out', out];
 

@@ -2,8 +2,9 @@
  * The built-in policies by name, and loading a policy from a file: a module whose default
  * export (or export named `policy`) is a SearchPolicy or a factory `(params) => SearchPolicy`.
  */
+import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { InputError } from '../../../scenarios/errors.ts';
 import type { PolicyParams, SearchPolicy } from '../policy.ts';
 import { bestOfNPolicy } from './best-of-n.ts';
@@ -36,6 +37,20 @@ function checkPolicy(value: unknown, where: string): SearchPolicy {
   return { params: {}, ...p } as SearchPolicy;
 }
 
+const hookedFolders = new Set<string>();
+
+/**
+ * Registers file-hooks.mjs for the folder of a policy file, once per folder and thread: its
+ * `.js`/`.ts` files load as ES modules wherever they are, and `import ... from 'dits'` names
+ * this dits (a temp folder has no node_modules/dits).
+ */
+function hookFolder(file: string): void {
+  const folder = pathToFileURL(dirname(file) + sep).href;
+  if (hookedFolders.has(folder)) return;
+  hookedFolders.add(folder);
+  register(new URL('./file-hooks.mjs', import.meta.url), { data: { folder } });
+}
+
 /** A built-in by name, or a policy module by path (`./my-policy.ts`). */
 export async function loadPolicy(spec: string, params: PolicyParams): Promise<SearchPolicy> {
   const builtin = BUILTIN_POLICIES[spec];
@@ -45,7 +60,9 @@ export async function loadPolicy(spec: string, params: PolicyParams): Promise<Se
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(resolve(spec)).href)) as Record<string, unknown>;
+    const file = resolve(spec);
+    hookFolder(file);
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
     throw new InputError(`${spec}: cannot load the policy module: ${(e as Error).message}`);
   }
