@@ -21,13 +21,37 @@ export interface SelectionContext {
 
 export type PolicyParams = Record<string, number | string | boolean>;
 
-/** The defaults with the overrides applied; an unknown name or a value of the wrong type is an input error. */
+/** The range of each built-in parameter name a value must fall in (`integer`: a whole number). */
+const PARAM_RANGES: Record<string, { min: number; max?: number; integer?: boolean }> = {
+  selections: { min: 1, integer: true },
+  rollouts: { min: 1, integer: true },
+  n: { min: 1, integer: true },
+  topK: { min: 1, integer: true },
+  probeEvery: { min: 1, integer: true },
+  groupSize: { min: 1, integer: true },
+  temperature: { min: 0 },
+  filter: { min: 0, max: 1 },
+  c: { min: 0 },
+  gamma: { min: 0 },
+};
+
+function rangeProblem(key: string, value: number): string | null {
+  const r = PARAM_RANGES[key];
+  if (!r) return null;
+  const within = value >= r.min && (r.max === undefined || value <= r.max) && (!r.integer || Number.isInteger(value));
+  if (within) return null;
+  return `${r.integer ? 'a whole number' : 'a number'} ${r.max === undefined ? `>= ${r.min}` : `in [${r.min}, ${r.max}]`}`;
+}
+
+/** The defaults with the overrides applied; an unknown name, a value of the wrong type or out of its range is an input error. */
 export function resolveParams<T extends PolicyParams>(policy: string, defaults: T, overrides: Partial<PolicyParams>): T {
   const out: PolicyParams = { ...defaults };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     if (!(key in defaults)) throw new InputError(`policy ${policy} has no parameter '${key}' (it has: ${Object.keys(defaults).join(', ')})`);
     if (typeof value !== typeof defaults[key]) throw new InputError(`policy ${policy}: parameter '${key}' must be a ${typeof defaults[key]}, got ${JSON.stringify(value)}`);
+    const problem = typeof value === 'number' ? rangeProblem(key, value) : null;
+    if (problem) throw new InputError(`policy ${policy}: parameter '${key}' must be ${problem}, got ${value}`);
     out[key] = value;
   }
   return out as T;

@@ -13,3 +13,15 @@ describe('a policy that returns a node the search cannot expand', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('policy parameters out of range', () => {
+  it.each([
+    ['optima', 'topK=0', "policy optima: parameter 'topK' must be a whole number >= 1, got 0"],
+    ['uct', 'c=-1', "policy uct: parameter 'c' must be a number >= 0, got -1"],
+    ['optima', 'filter=1.5', "policy optima: parameter 'filter' must be a number in [0, 1], got 1.5"],
+  ])('%s --param %s is refused before any search, exit 2', (policy, param, message) => {
+    const r = dits(['search', '--scenario', 'gsm8k', '--generate', '3', '--policy', policy, '--param', param, '--out', join(dir, `${policy}-${param}`), '--quiet']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`dits: ${message}`);
+  });
+});
