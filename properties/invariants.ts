@@ -219,7 +219,7 @@ const legalNode: Invariant<{ kind: 'sim'; sim: SimCase } | { kind: 'tree'; tree:
 };
 
 /** A tree that logs each backup's leaf, to check the visits and values against the rollouts. */
-class BackupLog extends TreeStore {
+export class BackupLog extends TreeStore {
   readonly backups: Array<{ leaf: number; reward: number }> = [];
   override backup(leaf: number, reward: number): void {
     this.backups.push({ leaf, reward });
@@ -227,7 +227,7 @@ class BackupLog extends TreeStore {
   }
 }
 
-function ancestorsOrSelf(tree: TreeStore, node: number): number[] {
+export function ancestorsOrSelf(tree: TreeStore, node: number): number[] {
   const out: number[] = [];
   for (let n = node; n !== NO_NODE; n = tree.parent[n] as number) out.push(n);
   return out;

@@ -19,12 +19,13 @@ import { ROOT, type SearchPolicy } from '../engine/search/policy.ts';
 import { integrateRollouts, type ScoredRollout } from '../engine/search/rollout.ts';
 import { initialLoopState, integrateSelection, nextStep } from '../engine/search/loop.ts';
 import { scriptArb, scriptedRollouts, thresholdsArb } from './arbitraries.ts';
+import { ancestorsOrSelf, BackupLog } from './invariants.ts';
 import { DialogueScorer } from '../engine/scoring.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { MERGE_THRESHOLD, mergeRatio } from '../engine/tree/edit.ts';
-import { NO_NODE, TreeStore, type NodeInput } from '../engine/tree/store.ts';
+import { TreeStore, type NodeInput } from '../engine/tree/store.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 
 const NAMES = ['Alice', 'Bob'];
@@ -37,8 +38,7 @@ const POLICIES: Record<string, () => SearchPolicy> = {
 };
 
 /** A TreeStore that logs its backups and, per created node, the texts of the siblings it joined. */
-class RecordingTree extends TreeStore {
-  readonly backups: Array<{ leaf: number; reward: number }> = [];
+class RecordingTree extends BackupLog {
   readonly created: Array<{ node: number; siblings: string[] }> = [];
   override addChild(parent: number, node: NodeInput): number {
     const siblings = this.children(parent).map((c) => this.text[c] as string);
@@ -46,16 +46,6 @@ class RecordingTree extends TreeStore {
     this.created.push({ node: i, siblings });
     return i;
   }
-  override backup(leaf: number, reward: number): void {
-    this.backups.push({ leaf, reward });
-    super.backup(leaf, reward);
-  }
-}
-
-function ancestorsOrSelf(tree: TreeStore, node: number): number[] {
-  const out: number[] = [];
-  for (let n = node; n !== NO_NODE; n = tree.parent[n] as number) out.push(n);
-  return out;
 }
 
 /** Visits, values, rollout paths and merges of a tree grown by `rollouts` (in integration order). */
