@@ -9,6 +9,7 @@ import type { Task } from '../scenarios/task.ts';
 import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 import { bundledPool } from './pool.ts';
+import { fromWorker } from './input-errors.ts';
 
 /** Tasks a worker holds at once: one searched, the others queued behind it. */
 const TASKS_PER_WORKER = 4;
@@ -81,7 +82,7 @@ export function workerSearcher(spec: WorkerSearchSpec, threads: number): WorkerS
             done.set(seq, { output: decodeTaskOutput(bytes), bytes });
             nudge();
           },
-          stop,
+          (err: unknown) => stop(fromWorker(err)),
         );
       }
       while (next < sent && failure === null) await step();

@@ -21,6 +21,7 @@ import type { PreferenceExample } from '../engine/trainer.ts';
 import type { Task } from '../scenarios/task.ts';
 import { searchTask } from '../actors/search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
+import { crossable } from './input-errors.ts';
 
 const spec = workerData as WorkerSearchSpec;
 const world = createSimWorld(spec.scenario, spec.worldTasks ?? []);
@@ -65,6 +66,14 @@ function searchProbe(probe: NonNullable<WorkerSearchSpec['probe']>, meter: Meter
 }
 
 export default async function search(job: SearchJob): Promise<unknown> {
+  try {
+    return await searchJob(job);
+  } catch (e) {
+    throw crossable(e);
+  }
+}
+
+async function searchJob(job: SearchJob): Promise<unknown> {
   policy ??= loadSpecPolicy();
   const { task, normalizer } = job;
   learn(job);

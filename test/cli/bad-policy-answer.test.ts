@@ -6,8 +6,8 @@ import { dits, tempDir } from './helpers.ts';
 const dir = tempDir('dits-bad-policy-');
 
 describe('a policy that returns a node the search cannot expand', () => {
-  it('names the task, the policy, the selection and why, with no stack trace', () => {
-    const r = dits(['search', '--scenario', 'gsm8k', '--generate', '4', '--policy', 'test/fixtures/policies/returns-terminal.ts', '--out', join(dir, 'terminal'), '--quiet']);
+  it.each(['1', '2'])('names the task, the policy, the selection and why, with no stack trace (%s threads)', (threads) => {
+    const r = dits(['search', '--scenario', 'gsm8k', '--generate', '4', '--threads', threads, '--policy', 'test/fixtures/policies/returns-terminal.ts', '--out', join(dir, `terminal-${threads}`), '--quiet']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toMatch(/^dits: search of task gen-arith-\d+ failed: policy returns-terminal, selection \d+: select\(\) chose a node that cannot be expanded: node \d+ ended a dialogue/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
