@@ -25,3 +25,17 @@ describe('policy parameters out of range', () => {
     expect(r.stderr.trim()).toBe(`dits: ${message}`);
   });
 });
+
+describe('parameters of a policy file', () => {
+  it('are those it declares: an unknown name is refused, a declared one is taken', () => {
+    const base = ['search', '--scenario', 'gsm8k', '--generate', '3', '--policy', 'test/fixtures/policies/deepest-first.ts', '--quiet'];
+    const unknown = dits([...base, '--param', 'topK=3', '--out', join(dir, 'unknown')]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("has no parameter 'topK' (it has: selections, rollouts)");
+    const known = dits([...base, '--param', 'selections=2', '--out', join(dir, 'known')]);
+    expect(known.status, known.stderr).toBe(0);
+    const undeclared = dits(['search', '--scenario', 'gsm8k', '--generate', '3', '--policy', 'test/fixtures/policies/returns-terminal.ts', '--param', 'c=1', '--out', join(dir, 'undeclared'), '--quiet']);
+    expect(undeclared.status).toBe(2);
+    expect(undeclared.stderr).toContain('declares no parameters, so it takes none (given: c)');
+  });
+});

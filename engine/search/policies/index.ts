@@ -6,7 +6,7 @@ import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { dirname, resolve, sep } from 'node:path';
 import { InputError } from '../../../scenarios/errors.ts';
-import type { PolicyParams, SearchPolicy } from '../policy.ts';
+import { resolveParams, type PolicyParams, type SearchPolicy } from '../policy.ts';
 import { bestOfNPolicy } from './best-of-n.ts';
 import { ditsPolicy } from './dits.ts';
 import { optimaPolicy } from './optima.ts';
@@ -68,5 +68,24 @@ export async function loadPolicy(spec: string, params: PolicyParams): Promise<Se
   }
   const exported = mod.default ?? mod.policy;
   if (exported === undefined) throw new InputError(`${spec}: export the policy as default or as 'policy'`);
-  return checkPolicy(typeof exported === 'function' ? (exported as Factory)(params) : exported, spec);
+  return checkPolicy(typeof exported === 'function' ? (exported as Factory)(fileParams(spec, mod.params, params)) : noParams(spec, exported, params), spec);
+}
+
+/**
+ * A file's parameters: those it declares by `export const params = { name: default, ... }`, with
+ * the overrides applied and checked as a built-in's are; a file that declares none takes none.
+ */
+function fileParams(spec: string, declared: unknown, overrides: PolicyParams): PolicyParams {
+  if (declared === undefined) {
+    if (Object.keys(overrides).length === 0) return {};
+    throw new InputError(`${spec} declares no parameters, so it takes none (given: ${Object.keys(overrides).join(', ')}): declare them with their defaults in 'export const params = { ... }'`);
+  }
+  if (!declared || typeof declared !== 'object' || Array.isArray(declared)) throw new InputError(`${spec}: 'export const params' must be an object of parameter names and defaults`);
+  return resolveParams(spec, declared as PolicyParams, overrides);
+}
+
+/** A policy object, not a factory, has nothing to pass parameters to. */
+function noParams(spec: string, policy: unknown, overrides: PolicyParams): unknown {
+  if (Object.keys(overrides).length > 0) throw new InputError(`${spec} exports a policy object, which takes no parameters (given: ${Object.keys(overrides).join(', ')}): export a factory (params) => policy and declare them in 'export const params'`);
+  return policy;
 }
