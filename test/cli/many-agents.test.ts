@@ -107,10 +107,13 @@ const REAL = fileURLToPath(new URL('../../../shared/fixtures/mmlu/machine_learni
 if (!existsSync(REAL)) console.warn(`three-agent run on the real MMLU file skipped: ${REAL} not found`);
 
 describe.skipIf(!existsSync(REAL))('three agents on the real MMLU file (shared fixtures)', () => {
-  it('search and run finish', () => {
+  it('simulate, search (every trainer format) and run finish', () => {
     const scenario = scenarioFile('mmlu-real', 1, 'Judge');
+    const sim = dits(['simulate', '--scenario', scenario, '--tasks', REAL, '--out', join(dir, 'real-sim'), '--quiet']);
+    expect(sim.status, sim.stderr).toBe(0);
     const search = dits(['search', '--scenario', scenario, '--tasks', REAL, '--out', join(dir, 'real-search'), '--quiet']);
     expect(search.status, search.stderr).toBe(0);
+    for (const f of FORMATS) expect(existsSync(join(dir, 'real-search', 'datasets', f)), f).toBe(true);
     const run = dits(['run', '--scenario', scenario, '--tasks', REAL, ...SMALL_RUN, '--out', join(dir, 'real-run')]);
     expect(run.status, run.stderr).toBe(0);
   });
