@@ -6,7 +6,7 @@
  * cancel). An actor per turn, with the machine events around it, cost tens of microseconds per
  * rollout and bought nothing the signal does not give.
  */
-import type { Completion, ModelBackend, SampleRequest } from '../engine/model.ts';
+import type { Completion, ModelBackend, SampleRequest } from '../engine/base/model-backend.ts';
 
 /**
  * Samples one continuation of `request` for its speaker; resolves with the completion. `options`

@@ -11,8 +11,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MeterName, MeterReading } from '../engine/budget.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
+import type { MeterName, MeterReading } from '../engine/base/budget.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../engine/storage/files.ts';
 import {
   budgetConfiguration,
   calibrate,
@@ -25,14 +25,14 @@ import {
   shareName,
 } from '../engine/report/plan.ts';
 import type { PairStats } from '../engine/influence/pair-stats.ts';
-import { generatorFor } from '../engine/tasks.ts';
+import { generatorFor } from '../engine/dialogue/task-source.ts';
 import { compareSpec, renderSvg } from '../engine/report/plot.ts';
 import { influenceShare, iterationSpend, summarize, type CompareResults, type IterationResult, type RunResult } from '../engine/report/results.ts';
 import { formatDuration, renderReport } from '../engine/report/table.ts';
 import { writeCompareReport } from '../engine/report/html/compare-page.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
-import { DITS_VERSION } from '../engine/version.ts';
+import { DITS_VERSION } from '../engine/base/version.ts';
 import { createRunEnv, DEFAULT_TRAINING, METRICS, MANIFEST, readManifest, writeRunMetrics, type RunManifest, type RunTaskSource } from './run-env.ts';
 import { readProgress, runPipeline, type IterationReport } from './run-pipeline.ts';
 import { PLANTED } from './plant.ts';

@@ -1,5 +1,5 @@
 /**
- * The rollout actor: one dialogue (`runDialogue`, engine/dialogue.ts) as an XState promise
+ * The rollout actor: one dialogue (`runDialogue`, engine/dialogue/dialogue.ts) as an XState promise
  * actor, so that it can run beside thousands of others and be stopped mid-turn. Its one promise
  * takes the turns - `nextTurn`, the speaker's turn (`agentTurn`, actors/agent.ts), `applyReply` -
  * with the actor's `Stop`, whose AbortSignal goes to the backend: stopping the actor aborts the
@@ -16,8 +16,8 @@
  * that the signal does not give.
  */
 import type { AnyActorRef, PromiseActorLogic, PromiseSnapshot } from 'xstate';
-import { applyReply, cappedDialogue, nextTurn, type Dialogue, type DialogueOptions, type DialogueSetup, type Utterance } from '../engine/dialogue.ts';
-import type { ModelBackend } from '../engine/model.ts';
+import { applyReply, cappedDialogue, nextTurn, type Dialogue, type DialogueOptions, type DialogueSetup, type Utterance } from '../engine/dialogue/dialogue.ts';
+import type { ModelBackend } from '../engine/base/model-backend.ts';
 import { agentTurn } from './agent.ts';
 
 export interface DialogueInput {

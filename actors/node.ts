@@ -25,10 +25,10 @@
  * `nodeMachine.provide({ actors })` and drive the node with events.
  */
 import { assign, enqueueActions, setup, type ActorRefFrom, type AnyActorRef, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
-import type { Dialogue, DialogueSetup, Utterance } from '../engine/dialogue.ts';
-import type { ModelBackend } from '../engine/model.ts';
+import type { Dialogue, DialogueSetup, Utterance } from '../engine/dialogue/dialogue.ts';
+import type { ModelBackend } from '../engine/base/model-backend.ts';
 import { rolloutKey, type ScoredRollout } from '../engine/search/rollout.ts';
-import type { DialogueScorer } from '../engine/scoring.ts';
+import type { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import type { Task } from '../scenarios/task.ts';
 import { fromTask, rolloutLogic, type DialogueInput } from './dialogue.ts';
 

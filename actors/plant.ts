@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareDialogue } from '../engine/dialogue.ts';
-import { JsonlWriter, writeJsonAtomic } from '../engine/files.ts';
+import { prepareDialogue } from '../engine/dialogue/dialogue.ts';
+import { JsonlWriter, writeJsonAtomic } from '../engine/storage/files.ts';
 import { mergePlanted, plantedKept, plantPairs, type PlantedKept, type PlantedLine, type PlantedPair, type PoolQ } from '../engine/influence/plant.ts';
 import { readTreeRecords } from '../engine/tree/codec.ts';
 import { speakingOrder } from '../scenarios/prompt.ts';

@@ -6,7 +6,7 @@
  * of every event, so pass it only when a listener exists.
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import type { Dialogue } from '../engine/dialogue.ts';
+import type { Dialogue } from '../engine/dialogue/dialogue.ts';
 import { rolloutLogic } from './dialogue.ts';
 
 export interface ProgressSnapshot {

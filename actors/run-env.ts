@@ -6,20 +6,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { HookTrainer } from '../engine/hook/trainer.ts';
-import { hookRunModels } from '../engine/hook/models.ts';
+import { HookTrainer } from '../engine/hook/hook-trainer.ts';
+import { hookRunModels } from '../engine/hook/hook-models.ts';
 import type { TrainerHook } from '../engine/hook/run-hook.ts';
-import { connectServer, scoringHost, type OpenAISettings } from '../engine/server-backend.ts';
-import type { MeterName, MeterReading } from '../engine/budget.ts';
-import { writeJsonAtomic } from '../engine/files.ts';
-import { simRunModels } from '../engine/sim/models.ts';
-import type { RunModels } from '../engine/models.ts';
-import { SimTrainer } from '../engine/sim/trainer.ts';
+import { connectServer, scoringHost, type OpenAISettings } from '../engine/openai/server-backend.ts';
+import type { MeterName, MeterReading } from '../engine/base/budget.ts';
+import { writeJsonAtomic } from '../engine/storage/files.ts';
+import { simRunModels } from '../engine/sim/sim-models.ts';
+import type { RunModels } from '../engine/base/run-models.ts';
+import { SimTrainer } from '../engine/sim/sim-trainer.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Task } from '../scenarios/task.ts';
 import type { DatasetError } from '../scenarios/datasets/errors.ts';
-import { openTaskSource } from '../engine/tasks.ts';
+import { parseFieldMapping } from '../scenarios/datasets/index.ts';
+import { openTaskSource, type TaskSpec } from '../engine/dialogue/task-source.ts';
 import { iterationReport, readProgress, restoreMeters, type IterationReport } from './run-pipeline.ts';
 import { allocateTasks, iterDir, type RunConfig, type RunEnv } from './run-stages.ts';
 
@@ -101,25 +102,27 @@ export function readManifest(out: string): RunManifest | undefined {
 /** The tasks the run needs, in `allocateTasks` order: validation, test, then per iteration SFT and search. */
 export async function taskPool(config: RunConfig, source: RunTaskSource, onBadRow: (err: DatasetError) => void = () => {}): Promise<Task[]> {
   const need = config.validationTasks + config.testTasks + config.iterations * (config.sftTasks + config.searchTasks);
-  const read = async (flags: Parameters<typeof openTaskSource>[1], seed: number) => {
+  const read = async (spec: TaskSpec, seed: number) => {
     const pool: Task[] = [];
-    for await (const t of openTaskSource(config.scenario, flags, seed, onBadRow).tasks) pool.push(t);
+    for await (const t of openTaskSource(config.scenario, spec, seed, onBadRow).tasks) pool.push(t);
     return pool;
   };
   if (source.validation_task_seed === undefined) {
-    const fromFile = {
-      tasks: source.file,
-      format: source.format,
-      map: source.map,
+    if (source.file === undefined) return read({ kind: 'generated', count: need }, source.task_seed);
+    const fromFile: TaskSpec = {
+      kind: 'file',
+      file: source.file,
+      ...(source.format !== undefined ? { format: source.format } : {}),
+      ...(source.map !== undefined ? { mapping: parseFieldMapping(source.map) } : {}),
       limit: Math.min(need, source.limit ?? need),
       ...(source.offset !== undefined ? { offset: source.offset } : {}),
       ...(source.skip_bad_rows ? { skipBadRows: true } : {}),
     };
-    return read(source.file !== undefined ? fromFile : { generate: need }, source.task_seed);
+    return read(fromFile, source.task_seed);
   }
   if (source.file !== undefined) throw new InputError('validation_task_seed applies to generated tasks only, not to a dataset file');
-  const validation = await read({ generate: config.validationTasks }, source.validation_task_seed);
-  const rest = await read({ generate: need - config.validationTasks }, source.task_seed);
+  const validation = await read({ kind: 'generated', count: config.validationTasks }, source.validation_task_seed);
+  const rest = await read({ kind: 'generated', count: need - config.validationTasks }, source.task_seed);
   return [...validation, ...rest];
 }
 

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assign, createActor, fromPromise, setup, toPromise } from 'xstate';
-import { writeJsonAtomic } from '../engine/files.ts';
-import { Meter, METERS, type MeterName, type MeterReading } from '../engine/budget.ts';
-import type { EvalResult } from '../engine/eval-result.ts';
+import { writeJsonAtomic } from '../engine/storage/files.ts';
+import { Meter, METERS, type MeterName, type MeterReading } from '../engine/base/budget.ts';
+import type { EvalResult } from '../engine/base/eval-result.ts';
 import { writeRunReport } from './run-report.ts';
 import { candidatePool, iterDir, meterReadings, STAGE_FUNCTIONS, STAGES, type RunEnv, type Stage } from './run-stages.ts';
 

@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MeterName, MeterReading } from '../engine/budget.ts';
-import type { EvalResult } from '../engine/eval-result.ts';
-import { writeFileAtomic } from '../engine/files.ts';
+import type { MeterName, MeterReading } from '../engine/base/budget.ts';
+import type { EvalResult } from '../engine/base/eval-result.ts';
+import { writeFileAtomic } from '../engine/storage/files.ts';
 import type { PairStats } from '../engine/influence/pair-stats.ts';
 import type { PlantedKept } from '../engine/influence/plant.ts';
 import { facts, int, params } from '../engine/report/html/format.ts';

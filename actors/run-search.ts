@@ -10,24 +10,24 @@ import { Packr } from 'msgpackr';
 import type { InspectionEvent } from 'xstate';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
-import { prepareDialogue } from '../engine/dialogue.ts';
-import type { PreferencePair } from '../engine/examples.ts';
-import type { PreferenceExample } from '../engine/trainer.ts';
+import { prepareDialogue } from '../engine/dialogue/dialogue.ts';
+import type { PreferencePair } from '../engine/base/examples.ts';
+import type { PreferenceExample } from '../engine/base/trainer.ts';
 import { writeDatasets, type TrainerFormat } from '../engine/export/index.ts';
-import { JsonlWriter, RecordLogWriter, writeJsonAtomic } from '../engine/files.ts';
-import { isModelRequestError, type ModelBackend } from '../engine/model.ts';
-import { estimateNormalizer, NORMALIZER_DIALOGUES } from '../engine/search/normalizer.ts';
+import { JsonlWriter, RecordLogWriter, writeJsonAtomic } from '../engine/storage/files.ts';
+import { isModelRequestError, type ModelBackend } from '../engine/base/model-backend.ts';
+import { estimateNormalizer, NORMALIZER_DIALOGUES } from '../engine/search/estimate-normalizer.ts';
 import { decodeTaskOutput, encodeTaskOutput, searchedTask, type FailedTask, type TaskOutput } from '../engine/search/task-output.ts';
-import { readRecordLog, RecordLogAppender } from '../engine/record-log.ts';
-import { Spill } from '../engine/spill.ts';
+import { readRecordLog, RecordLogAppender } from '../engine/storage/record-log.ts';
+import { Spill } from '../engine/storage/spill.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
-import { DialogueScorer } from '../engine/scoring.ts';
-import { isBudgetExhausted, Meter, metered, type MeterReading } from '../engine/budget.ts';
+import { DialogueScorer } from '../engine/dialogue/scoring.ts';
+import { isBudgetExhausted, Meter, metered, type MeterReading } from '../engine/base/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
-import { peekTasks } from '../engine/tasks.ts';
-import { defaultSftSelection, selectedSftSource, speakingAgents, type SftCandidate } from '../engine/sft.ts';
+import { peekTasks } from '../engine/dialogue/task-source.ts';
+import { defaultSftSelection, selectedSftSource, speakingAgents, type SftCandidate } from '../engine/dialogue/sft-selection.ts';
 import { writeSearchReport } from '../engine/report/html/search-page.ts';
-import { searchTasks, type TaskFailure, type TaskSearchResult } from './pool.ts';
+import { searchTasks, type TaskFailure, type TaskSearchResult } from './coordinator-pool.ts';
 
 export interface SearchRunOptions {
   scenario: Scenario;
@@ -120,7 +120,7 @@ export interface SearcherContext {
   signal?: AbortSignal;
 }
 
-/** The search in this thread: the coordinator pool of actors/pool.ts. Each task samples and probes through meters of its own, whose readings go with its output. */
+/** The search in this thread: the coordinator pool of actors/coordinator-pool.ts. Each task samples and probes through meters of its own, whose readings go with its output. */
 export function inThreadSearcher(opts: SearchRunOptions, scorer: DialogueScorer, prepared: Set<Task>): TaskSearcher {
   const { scenario, backend, policy, seed, probe } = opts;
   return async (tasks, ctx) => {

@@ -21,12 +21,12 @@
 import { assign, createActor, enqueueActions, fromPromise, sendTo, setup, stopChild, type ActorRefFrom, type InspectionEvent } from 'xstate';
 import { toPreferencePair, type TreePair } from '../engine/search/pairs.ts';
 import { describeFault, groupsDue, PolicyFault, initialLoopState, integrateSelection, nextStep, recordProbes, type LoopState, type LoopTask } from '../engine/search/loop.ts';
-import type { PreferenceExample } from '../engine/trainer.ts';
-import type { DialogueSetup } from '../engine/dialogue.ts';
-import type { ModelBackend } from '../engine/model.ts';
+import type { PreferenceExample } from '../engine/base/trainer.ts';
+import type { DialogueSetup } from '../engine/dialogue/dialogue.ts';
+import type { ModelBackend } from '../engine/base/model-backend.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import type { ScoredRollout } from '../engine/search/rollout.ts';
-import type { DialogueScorer } from '../engine/scoring.ts';
+import type { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import { TreeStore } from '../engine/tree/store.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../engine/storage/files.ts';
 import { writeTournamentReport } from '../engine/report/html/tournament-page.ts';
 import type { BaseSizes } from '../engine/report/plan.ts';
 import { mean, meanCi95, pairedCi95, type MeanCi } from '../engine/report/stats.ts';
@@ -17,7 +17,7 @@ import type { PolicyRef } from '../engine/search/policy-ref.ts';
 import { readTreeRecords, type TreeRecord } from '../engine/tree/codec.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
-import { DITS_VERSION } from '../engine/version.ts';
+import { DITS_VERSION } from '../engine/base/version.ts';
 import { ensureRun, readRunResult, remainingTime, seedTasks, type CompareOptions } from './compare.ts';
 import { DEFAULT_TRAINING, type RunManifest } from './run-env.ts';
 import type { SearchRunSummary } from './run-search.ts';

@@ -28,12 +28,12 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { inThreadSearcher, runSearch, type SearchRunOptions, type TaskSearcher } from '../actors/run-search.ts';
-import { RecordLogAppender } from '../engine/record-log.ts';
+import { RecordLogAppender } from '../engine/storage/record-log.ts';
 import { loadPolicy } from '../engine/search/policies/index.ts';
-import { DialogueScorer } from '../engine/scoring.ts';
+import { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
-import { openTaskSource } from '../engine/tasks.ts';
+import { openTaskSource } from '../engine/dialogue/task-source.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 import type { Task } from '../scenarios/task.ts';
 import { median } from './stats.ts';
@@ -126,7 +126,7 @@ async function run(tasks: number, noop: boolean): Promise<RunFigures> {
   Object.assign(clock, { outputCalledAt: -1, encodeMs: 0, appendMs: 0, syncMs: 0, records: 0, bytes: 0, syncs: 0, noop });
   const out = join(work, `run-${noop ? 'noop' : 'ckpt'}`);
   rmSync(out, { recursive: true, force: true });
-  const source = openTaskSource(scenario, { generate: tasks }, 0, () => {});
+  const source = openTaskSource(scenario, { kind: 'generated', count: tasks }, 0, () => {});
   // As cli/backend.ts's sim backend: the world learns each batch as it streams in.
   const world = createSimWorld(scenario, []);
   const known = new Set<Task>();

@@ -13,8 +13,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { prepareDialogue, runDialogue, type Dialogue } from '../engine/dialogue.ts';
-import type { ChatMessage } from '../engine/model.ts';
+import { prepareDialogue, runDialogue, type Dialogue } from '../engine/dialogue/dialogue.ts';
+import type { ChatMessage } from '../engine/base/model-backend.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { DEFAULT_PRUNE, expectedMetric } from '../engine/sim/expected.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate.ts';

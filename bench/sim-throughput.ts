@@ -1,7 +1,7 @@
 /**
  * Simulated-model throughput: full dialogues on generated tasks (debate and information
  * exchange), several per task as tree-search rollouts would run them, through the engine's dialogue
- * loop (engine/dialogue.ts) on the simulated backend, on one core. Prints utterances/s and µs per utterance, median over runs.
+ * loop (engine/dialogue/dialogue.ts) on the simulated backend, on one core. Prints utterances/s and µs per utterance, median over runs.
  *
  *   node bin/run-ts.mjs bench/sim-throughput.ts [--tasks 200] [--dialogues 8] [--runs 5] [--skill 0]
  *
@@ -13,7 +13,7 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { prepareDialogue, runDialogue } from '../engine/dialogue.ts';
+import { prepareDialogue, runDialogue } from '../engine/dialogue/dialogue.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate.ts';
 import { SKILL_COUNT } from '../engine/sim/moves.ts';

@@ -10,11 +10,11 @@ import { z } from 'zod';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
-import type { ModelBackend } from '../engine/model.ts';
+import type { ModelBackend } from '../engine/base/model-backend.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import type { EndpointConfig } from '../engine/openai/index.ts';
-import { connectServer, scoringHost, type OpenAISettings } from '../engine/server-backend.ts';
+import { connectServer, scoringHost, type OpenAISettings } from '../engine/openai/server-backend.ts';
 import { intOption } from './options.ts';
 
 export const BACKENDS = ['sim', 'openai'] as const;

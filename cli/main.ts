@@ -12,7 +12,7 @@ import { registerSimTrainCommand } from './commands/sim-train.ts';
 import { registerStressCommand } from './commands/stress.ts';
 import { EXIT_OK, exitCodeFor, reportError } from './exit.ts';
 import { closeMathWorkers } from '../scenarios/metrics/index.ts';
-import { DITS_VERSION } from '../engine/version.ts';
+import { DITS_VERSION } from '../engine/base/version.ts';
 
 function buildProgram(): Command {
   const program = new Command('dits')

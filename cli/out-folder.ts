@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../scenarios/errors.ts';
-import { HTTP_CACHE_FILE } from '../engine/server-backend.ts';
+import { HTTP_CACHE_FILE } from '../engine/openai/server-backend.ts';
 
 /** Files that mark a folder as written by dits (finished, or a search's checkpoint). */
 const MARKS = ['manifest.json', 'search.ckpt', 'progress.json'];

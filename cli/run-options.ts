@@ -1,6 +1,6 @@
 /** The size flags of `dits run` and `dits compare`, and how many final DPOs each iteration trains, defined once. */
 import type { Command } from 'commander';
-import type { RunSizes } from '../engine/run-sizes.ts';
+import type { RunSizes } from '../engine/base/run-sizes.ts';
 import { intOption } from './options.ts';
 
 export interface RunSizeFlags {

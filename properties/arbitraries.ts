@@ -4,7 +4,7 @@
  * range), pair thresholds, and cases of a search on the simulated model.
  */
 import fc from 'fast-check';
-import type { Utterance } from '../engine/dialogue.ts';
+import type { Utterance } from '../engine/dialogue/dialogue.ts';
 import type { ScoredRollout } from '../engine/search/rollout.ts';
 
 // A few character edits of a handful of templates: some land within the merge ratio (< 0.1), some not.

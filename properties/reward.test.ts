@@ -3,7 +3,7 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { optimaReward, tokenNormalizerP80, type RewardInput } from '../engine/reward.ts';
+import { optimaReward, tokenNormalizerP80, type RewardInput } from '../engine/reward/reward.ts';
 
 const NAMES = ['Alice', 'Bob'];
 

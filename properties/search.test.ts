@@ -7,8 +7,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { searchTask } from '../actors/search.ts';
-import { prepareDialogue, type Utterance } from '../engine/dialogue.ts';
-import { Rng } from '../engine/rng.ts';
+import { prepareDialogue, type Utterance } from '../engine/dialogue/dialogue.ts';
+import { Rng } from '../engine/base/rng.ts';
 import { candidatePairs, pairQuota, treePairs, type PairThresholds } from '../engine/search/pairs.ts';
 import { bestOfNPolicy } from '../engine/search/policies/best-of-n.ts';
 import { optimaPolicy } from '../engine/search/policies/optima.ts';
@@ -20,7 +20,7 @@ import { integrateRollouts, type ScoredRollout } from '../engine/search/rollout.
 import { initialLoopState, integrateSelection, nextStep } from '../engine/search/loop.ts';
 import { scriptArb, scriptedRollouts, thresholdsArb } from './arbitraries.ts';
 import { ancestorsOrSelf, BackupLog } from './invariants.ts';
-import { DialogueScorer } from '../engine/scoring.ts';
+import { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate.ts';
 import { createSimWorld } from '../engine/sim/world.ts';

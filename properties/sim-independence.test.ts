@@ -15,11 +15,11 @@ import { describe, expect, it } from 'vitest';
 import { createRunEnv, DEFAULT_TRAINING, type RunManifest } from '../actors/run-env.ts';
 import type { RunEnv } from '../actors/run-stages.ts';
 import { SELECTION_MODES, type SelectionMode } from '../engine/influence/selection.ts';
-import type { ChatMessage } from '../engine/model.ts';
-import { DITS_VERSION } from '../engine/version.ts';
+import type { ChatMessage } from '../engine/base/model-backend.ts';
+import { DITS_VERSION } from '../engine/base/version.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
-import { prepareDialogue } from '../engine/dialogue.ts';
-import type { PreferenceExample } from '../engine/trainer.ts';
+import { prepareDialogue } from '../engine/dialogue/dialogue.ts';
+import type { PreferenceExample } from '../engine/base/trainer.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SIM = join(ROOT, 'engine', 'sim');

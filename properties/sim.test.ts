@@ -5,7 +5,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 import { llama3Count } from '../scenarios/tokens.ts';
-import type { ChatMessage } from '../engine/model.ts';
+import type { ChatMessage } from '../engine/base/model-backend.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { textDistribution } from '../engine/sim/distribution.ts';
 import { FEATURE_COUNT } from '../engine/sim/features.ts';

@@ -131,7 +131,7 @@ function datasetWarnings(s: Scenario): ScenarioWarning[] {
 // ---------------------------------------------------------------------------------------------
 // Reward thresholds.
 
-/** The −1 that Optima's overrides set token_score and ppl_score to (engine/reward.ts OVERRIDE_SCORE). */
+/** The −1 that Optima's overrides set token_score and ppl_score to (engine/reward/reward.ts OVERRIDE_SCORE). */
 const OVERRIDE = -1;
 /** What `data_clean` subtracts per multi-name utterance on the SFT path (engine/reward/names.ts). */
 const CLEAN_PENALTY = 10;
@@ -144,7 +144,7 @@ export const READABILITY_CE_FLOOR = 0.1;
 
 /**
  * The range of Optima's total reward R = correct + token_score + ppl_score − clean
- * (engine/reward.ts), term by term: correct in [0, 1]; token_score = λ1·tokens/M, in [λ1, 0]
+ * (engine/reward/reward.ts), term by term: correct in [0, 1]; token_score = λ1·tokens/M, in [λ1, 0]
  * for a dialogue no longer than the normalizer M, or −1; ppl_score −1, 0, or λ2 / max CE in
  * (0, λ2 / READABILITY_CE_FLOOR]; clean 0 to 10 per utterance, SFT path only.
  */

@@ -3,7 +3,7 @@
  * information it is given. Randomness comes from the caller's keyed Rng, so a split depends
  * only on (run seed, task id).
  */
-import type { Rng } from '../engine/rng.ts';
+import type { Rng } from '../engine/base/rng.ts';
 import type { Scenario, SplitRule } from './schema.ts';
 import type { ContextPiece, Task } from './task.ts';
 

@@ -21,9 +21,9 @@ import {
   tokenNormalizerP80,
   utteranceCrossEntropies,
   type RewardInput,
-} from '../engine/reward.ts';
+} from '../engine/reward/reward.ts';
 import { rewardSchema } from '../scenarios/schema.ts';
-import type { ChatMessage, LogLikelihood } from '../engine/model.ts';
+import type { ChatMessage, LogLikelihood } from '../engine/base/model-backend.ts';
 
 const NAMES = ['Alice', 'Bob'] as const;
 

@@ -1,9 +1,9 @@
 /** Influence probes in worker threads (Piscina): each probe runs whole in one thread; the main thread charges their sampling to its meter. */
-import type { Meter } from '../engine/budget.ts';
+import type { Meter } from '../engine/base/budget.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
-import type { PreferenceExample } from '../engine/trainer.ts';
+import type { PreferenceExample } from '../engine/base/trainer.ts';
 import type { ProbeOutcome } from './probe-worker.ts';
-import { bundledPool } from './pool.ts';
+import { bundledPool } from './bundled-pool.ts';
 
 export interface WorkerProber {
   /** F_g of the group `pairs`. */

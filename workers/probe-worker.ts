@@ -5,13 +5,13 @@
  * gives the same F_g in any thread.
  */
 import { workerData } from 'node:worker_threads';
-import { Meter, type MeterReading } from '../engine/budget.ts';
+import { Meter, type MeterReading } from '../engine/base/budget.ts';
 import { probeMetric } from '../engine/influence/probe.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
 import { parseParams } from '../engine/sim/params.ts';
-import { SimTrainer } from '../engine/sim/trainer.ts';
+import { SimTrainer } from '../engine/sim/sim-trainer.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
-import type { PreferenceExample } from '../engine/trainer.ts';
+import type { PreferenceExample } from '../engine/base/trainer.ts';
 
 const spec = workerData as WorkerProbeSpec;
 const world = createSimWorld(spec.scenario, spec.worldTasks);

@@ -8,7 +8,7 @@ import { decodeTaskOutput, type TaskOutput } from '../engine/search/task-output.
 import type { Task } from '../scenarios/task.ts';
 import type { SearcherContext, TaskSearcher } from '../actors/run-search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
-import { bundledPool } from './pool.ts';
+import { bundledPool } from './bundled-pool.ts';
 import { fromWorker } from './input-errors.ts';
 
 /** Tasks a worker holds at once: one searched, the others queued behind it. */

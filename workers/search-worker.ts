@@ -6,18 +6,18 @@
  */
 import { Piscina } from 'piscina';
 import { workerData } from 'node:worker_threads';
-import { prepareDialogue } from '../engine/dialogue.ts';
-import { Meter, metered } from '../engine/budget.ts';
-import { DialogueScorer } from '../engine/scoring.ts';
+import { prepareDialogue } from '../engine/dialogue/dialogue.ts';
+import { Meter, metered } from '../engine/base/budget.ts';
+import { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import { BUILTIN_POLICIES, loadPolicy } from '../engine/search/policies/index.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { encodeTaskOutput, searchedTask } from '../engine/search/task-output.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { defaultParams, parseParams } from '../engine/sim/params.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
-import { SimTrainer } from '../engine/sim/trainer.ts';
+import { SimTrainer } from '../engine/sim/sim-trainer.ts';
 import { probeMetric } from '../engine/influence/probe.ts';
-import type { PreferenceExample } from '../engine/trainer.ts';
+import type { PreferenceExample } from '../engine/base/trainer.ts';
 import type { Task } from '../scenarios/task.ts';
 import { searchTask } from '../actors/search.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';

@@ -5,8 +5,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../scenarios/errors.ts';
 import { createRunEnv, MANIFEST, readManifest } from '../../actors/run-env.ts';
 import { iterDir, type RunEnv } from '../../actors/run-stages.ts';
-import { DEFAULT_UTILITY_REPEATS, DEFAULT_UTILITY_SAMPLE, writeUtility } from '../../actors/utility.ts';
-import { DEFAULT_BOOTSTRAP, DEFAULT_SUBSET_ALPHA, DEFAULT_SUBSETS, writeSubsetUtility } from '../../actors/utility-subsets.ts';
+import { DEFAULT_UTILITY_REPEATS, DEFAULT_UTILITY_SAMPLE, writeUtility } from '../../actors/analyze.ts';
+import { DEFAULT_BOOTSTRAP, DEFAULT_SUBSET_ALPHA, DEFAULT_SUBSETS, writeSubsetUtility } from '../../actors/analyze-subsets.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 

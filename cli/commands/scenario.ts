@@ -6,7 +6,7 @@ import { splitContext } from '../../scenarios/split.ts';
 import { formatIssue, InputError } from '../../scenarios/errors.ts';
 import { scenarioWarnings } from '../../scenarios/lint.ts';
 import type { Task } from '../../scenarios/task.ts';
-import { Rng } from '../../engine/rng.ts';
+import { Rng } from '../../engine/base/rng.ts';
 import { intOption } from '../options.ts';
 import { openTaskSource } from '../task-source.ts';
 

@@ -5,7 +5,7 @@ import { InputError } from '../../scenarios/errors.ts';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { loadScenario } from './scenario.ts';
-import { writeJsonAtomic } from '../../engine/files.ts';
+import { writeJsonAtomic } from '../../engine/storage/files.ts';
 import { TRAINER_FORMATS, type TrainerFormat } from '../../engine/export/index.ts';
 import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index.ts';
 import { policyRef } from '../../engine/search/policy-ref.ts';
@@ -18,9 +18,9 @@ import { floatOption, intOption } from '../options.ts';
 import { Interrupted, PartialFailure } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, warnUnusedTaskFlags, type TaskSourceFlags } from '../task-source.ts';
-import { peekTasks } from '../../engine/tasks.ts';
+import { peekTasks } from '../../engine/dialogue/task-source.ts';
 import { AUTO_THREADS_MIN, THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
-import { DITS_VERSION } from '../../engine/version.ts';
+import { DITS_VERSION } from '../../engine/base/version.ts';
 
 interface SearchFlags extends TaskSourceFlags, BackendFlags {
   scenario: string;

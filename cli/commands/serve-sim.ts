@@ -5,8 +5,8 @@ import { InputError } from '../../scenarios/errors.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
 import { createSimWorld, type SimWorld } from '../../engine/sim/world.ts';
-import { parseFailSpec, parseLatency, type FaultOptions } from '../../engine/sim/server/faults.ts';
-import { DEFAULT_MODEL_NAME, startSimServer } from '../../engine/sim/server/server.ts';
+import { parseFailSpec, parseLatency, type FaultOptions } from '../../serve-sim/faults.ts';
+import { DEFAULT_MODEL_NAME, startSimServer } from '../../serve-sim/server.ts';
 import { intOption } from '../options.ts';
 import { addTaskSourceOptions, openTaskSource, type TaskSourceFlags } from '../task-source.ts';
 

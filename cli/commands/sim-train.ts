@@ -1,6 +1,6 @@
-/** `dits sim-train`: run one training job (engine/training-job.ts) on the simulated model. */
+/** `dits sim-train`: run one training job (engine/hook/training-job.ts) on the simulated model. */
 import type { Command } from 'commander';
-import { readTrainingJob } from '../../engine/training-job.ts';
+import { readTrainingJob } from '../../engine/hook/training-job.ts';
 import { runSimTrainingJob } from '../../engine/sim/train-job.ts';
 import { addTaskSourceOptions } from '../task-source.ts';
 import type { TaskSourceFlags } from '../task-source.ts';

@@ -4,13 +4,13 @@ import { claimOutFolder } from '../out-folder.ts';
 import type { Command } from 'commander';
 import { loadScenario } from './scenario.ts';
 import { InputError } from '../../scenarios/errors.ts';
-import { JsonlWriter, writeJsonAtomic } from '../../engine/files.ts';
-import { simulate } from '../../engine/simulate.ts';
+import { JsonlWriter, writeJsonAtomic } from '../../engine/storage/files.ts';
+import { simulate } from '../../engine/dialogue/simulate.ts';
 import { floatOption, intOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, warnUnusedTaskFlags, type TaskSourceFlags } from '../task-source.ts';
 import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
-import { DITS_VERSION } from '../../engine/version.ts';
+import { DITS_VERSION } from '../../engine/base/version.ts';
 
 interface SimulateFlags extends TaskSourceFlags, BackendFlags {
   scenario: string;

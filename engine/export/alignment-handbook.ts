@@ -11,7 +11,7 @@
  * disagree with those prefixes.
  */
 import type { z } from 'zod';
-import type { PreferencePair, SftExample } from '../examples.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
 import { datasetCard, type ExportFormat, type SplitNames } from './format.ts';
 import { handbookDpoRow, handbookSftRow } from './schemas.ts';
 import { dpoPrompt, ExportError, namePrefix, sftView, type Opener, type RoleStyle } from './views.ts';

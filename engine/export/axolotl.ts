@@ -12,7 +12,7 @@
  */
 import { Document } from 'yaml';
 import type { z } from 'zod';
-import type { PreferencePair, SftExample } from '../examples.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
 import { datasetCard, FILES, TRAIN_TEST, type ExportFormat } from './format.ts';
 import { axolotlDpoRow, axolotlSftRow } from './schemas.ts';
 import { dpoPrompt, namePrefix, sftView, trimUntrainedTail, type Opener, type RoleStyle } from './views.ts';

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { ZodType } from 'zod';
-import type { PreferencePair, SftExample } from '../examples.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
 
 export const TRAINER_FORMATS = ['trl', 'alignment-handbook', 'openrlhf', 'llama-factory', 'axolotl'] as const;
 export type TrainerFormat = (typeof TRAINER_FORMATS)[number];

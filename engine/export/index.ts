@@ -10,8 +10,8 @@
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { PreferencePair, SftExample } from '../examples.ts';
-import { JsonlWriter, writeFileAtomic } from '../files.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
+import { JsonlWriter, writeFileAtomic } from '../storage/files.ts';
 import { axolotlFormat, type AxolotlOptions } from './axolotl.ts';
 import { handbookFormat, type HandbookOptions } from './alignment-handbook.ts';
 import { FILES, TRAINER_FORMATS, type DatasetKind, type ExportFormat, type TrainerFormat } from './format.ts';
@@ -27,7 +27,7 @@ import { ExportError, type Opener } from './views.ts';
 
 export { TRAINER_FORMATS, type TrainerFormat } from './format.ts';
 export { ExportError } from './views.ts';
-import type { IndexedSource } from '../spill.ts';
+import type { IndexedSource } from '../storage/spill.ts';
 
 /** Per-format choices; the opener is shared and given once in WriteDatasetsOptions. */
 export interface FormatOptions {

@@ -7,8 +7,8 @@
  * with a human turn (odd count), then `chosen` / `rejected` are single gpt messages.
  */
 import type { z } from 'zod';
-import type { PreferencePair, SftExample } from '../examples.ts';
-import type { ChatMessage } from '../model.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
+import type { ChatMessage } from '../base/model-backend.ts';
 import { datasetCard, FILES, TRAIN_TEST, type ExportFormat } from './format.ts';
 import { llamaFactoryDatasetInfo, llamaFactoryDpoRow, llamaFactorySftRow } from './schemas.ts';
 import { dpoPrompt, sftView, type Opener } from './views.ts';

@@ -5,7 +5,7 @@
  * the prompt must end where a new assistant turn begins.
  */
 import type { z } from 'zod';
-import type { PreferencePair, SftExample } from '../examples.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
 import { datasetCard, TRAIN_TEST, type ExportFormat } from './format.ts';
 import { openrlhfDpoRow, openrlhfSftRow } from './schemas.ts';
 import { dpoPrompt, sftView, type Opener } from './views.ts';

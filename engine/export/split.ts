@@ -6,7 +6,7 @@
  * `int(0.98 * len(data))` (SFT) bit for bit: `1 - 0.1 === 0.9` and `1 - 0.02 === 0.98` in doubles,
  * and JS and Python multiply doubles the same way (thunlp/Optima dataloader/dataloader.py).
  */
-import { Rng, type KeyPart } from '../rng.ts';
+import { Rng, type KeyPart } from '../base/rng.ts';
 
 /**
  * `seeded` (the dits default): a keyed permutation, then the first ⌊(1 − f)·n⌋ permuted items are

@@ -5,7 +5,7 @@
  * an assistant turn and rejects one that ends with the system prompt (trl/data_utils.py).
  */
 import type { z } from 'zod';
-import type { PreferencePair, SftExample } from '../examples.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
 import { datasetCard, TRAIN_TEST, type ExportFormat } from './format.ts';
 import { trlDpoImplicitRow, trlDpoRow, trlSftMessagesRow, trlSftPromptCompletionRow } from './schemas.ts';
 import { dpoPrompt, sftView, type Opener } from './views.ts';

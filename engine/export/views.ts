@@ -14,8 +14,8 @@
  *   (empty by default), so no words are invented. A DPO prompt whose last turn is not a user turn
  *   ends with an opener for the same reason. Serve a model trained this way with the same view.
  */
-import type { PreferencePair, SftExample } from '../examples.ts';
-import type { ChatMessage } from '../model.ts';
+import type { PreferencePair, SftExample } from '../base/examples.ts';
+import type { ChatMessage } from '../base/model-backend.ts';
 
 export type RoleStyle = 'optima' | 'alternating';
 
@@ -36,7 +36,7 @@ export interface TrainedView {
   trained: boolean[];
 }
 
-/** Every dits utterance starts with its speaker's `Name:` (engine/dialogue.ts withNamePrefix). */
+/** Every dits utterance starts with its speaker's `Name:` (engine/dialogue/dialogue.ts withNamePrefix). */
 export function namePrefix(agent: string): string {
   return `${agent}:`;
 }

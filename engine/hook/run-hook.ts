@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { request } from 'undici';
-import type { TrainingJob } from '../training-job.ts';
+import type { TrainingJob } from './training-job.ts';
 
 export type TrainerHook = { kind: 'command'; template: string } | { kind: 'http'; url: string };
 

@@ -15,12 +15,12 @@
  * group's step makes the warm model's successful validation behaviour more likely.
  */
 import { scoreAnswer } from '../../scenarios/metrics/index.ts';
-import { agentMessages, ERROR, LARGE, prepareDialogue, runDialogue, type Dialogue, type DialogueSetup } from '../dialogue.ts';
-import type { ModelBackend } from '../model.ts';
+import { agentMessages, ERROR, LARGE, prepareDialogue, runDialogue, type Dialogue, type DialogueSetup } from '../dialogue/dialogue.ts';
+import type { ModelBackend } from '../base/model-backend.ts';
 import type { SimParams } from '../sim/params.ts';
 import { dpoGradient, logLikelihoodGradient } from '../sim/train.ts';
 import type { SimWorld } from '../sim/world.ts';
-import type { PreferenceExample, SftTarget } from '../trainer.ts';
+import type { PreferenceExample, SftTarget } from '../base/trainer.ts';
 import type { ProbeGroup } from './groups.ts';
 import type { ValidationSet } from './probe.ts';
 

@@ -2,7 +2,7 @@
  * Probe groups (§3.2 step 2): a seeded permutation of the candidate pairs cut into consecutive
  * groups of g; every pair of a group gets the group's influence. g = 1 is per-pair influence.
  */
-import { Rng } from '../rng.ts';
+import { Rng } from '../base/rng.ts';
 
 export interface ProbeGroup {
   /** 0-based group id. */

@@ -9,7 +9,7 @@
 import type { SimParams } from '../sim/params.ts';
 import { dpoGradient } from '../sim/train.ts';
 import type { SimWorld } from '../sim/world.ts';
-import type { PreferenceExample } from '../trainer.ts';
+import type { PreferenceExample } from '../base/trainer.ts';
 
 export interface PairStats {
   candidates: number;

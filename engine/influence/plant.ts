@@ -27,8 +27,8 @@
  * after a keyed shuffle, so that neither kind sits earlier than the other or than the search's
  * pairs on average.
  */
-import type { ChatMessage } from '../model.ts';
-import { Rng, type KeyPart } from '../rng.ts';
+import type { ChatMessage } from '../base/model-backend.ts';
+import { Rng, type KeyPart } from '../base/rng.ts';
 import { M } from '../sim/moves.ts';
 import { contents, type Content } from '../sim/outcomes.ts';
 import { policyInput } from '../sim/policy.ts';

@@ -2,7 +2,7 @@
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
 import type { SerializedParams } from '../sim/params.ts';
-import type { ProbeStepOptions } from '../trainer.ts';
+import type { ProbeStepOptions } from '../base/trainer.ts';
 
 export interface WorkerProbeSpec {
   scenario: Scenario;

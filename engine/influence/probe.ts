@@ -8,10 +8,10 @@ import pLimit from 'p-limit';
 import { scoreAnswer } from '../../scenarios/metrics/index.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
-import { ERROR, LARGE, prepareDialogue, runDialogue } from '../dialogue.ts';
-import type { ModelBackend } from '../model.ts';
-import { isBudgetExhausted, metered, type Meter } from '../budget.ts';
-import type { PreferenceExample, ProbeStepOptions, Trainer } from '../trainer.ts';
+import { ERROR, LARGE, prepareDialogue, runDialogue } from '../dialogue/dialogue.ts';
+import type { ModelBackend } from '../base/model-backend.ts';
+import { isBudgetExhausted, metered, type Meter } from '../base/budget.ts';
+import type { PreferenceExample, ProbeStepOptions, Trainer } from '../base/trainer.ts';
 import type { ProbeGroup } from './groups.ts';
 import { minMaxNormalize, pairInfluence } from './normalize.ts';
 

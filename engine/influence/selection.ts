@@ -3,7 +3,7 @@
  * paper's ablations: the full set, a random α, Q only, influence only (γ = 0), and the mix
  * (γ = 1 by default).
  */
-import { Rng } from '../rng.ts';
+import { Rng } from '../base/rng.ts';
 
 export const SELECTION_MODES = ['full', 'random', 'q', 'influence', 'mix'] as const;
 export type SelectionMode = (typeof SELECTION_MODES)[number];

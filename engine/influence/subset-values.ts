@@ -5,7 +5,7 @@
  *   metric(S) ≈ b + Σ_g θ_g · [g ∈ S]
  *
  * by least squares. θ_g is group g's value: what adding it to an α-subset is worth, on average
- * over the other groups it lands with. Pure functions; the training is actors/utility.ts.
+ * over the other groups it lands with. Pure functions; the training is actors/analyze.ts.
  *
  * Every subset holds the same number k of groups, so that every training run takes the same
  * number of DPO steps (a subset of varying size would confound a group's value with the length
@@ -22,7 +22,7 @@
  * milliseconds, so no linear-algebra dependency is needed.
  */
 import { pearson, spearman } from './correlation.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../base/rng.ts';
 
 /** λ per subset: the penalty grows with R as X'X does, so its relative size stays put. */
 export const RIDGE_PER_SUBSET = 1e-6;

@@ -5,8 +5,8 @@
  * the bundled Llama-3 tokenizer); the log-likelihood of a text is read from echoed prompt
  * log-probabilities. Transport concerns (routing, retries, cache) live in transport.ts.
  */
-import { withNamePrefix } from '../dialogue.ts';
-import type { ChatMessage, Completion, LogLikelihood, ModelBackend, SampleRequest } from '../model.ts';
+import { withNamePrefix } from '../dialogue/dialogue.ts';
+import type { ChatMessage, Completion, LogLikelihood, ModelBackend, SampleRequest } from '../base/model-backend.ts';
 import { llama3Count } from '../../scenarios/tokens.ts';
 import { ResponseCache } from './cache.ts';
 import { baseModel, checkHealth, listModels, probeCapabilities, serverVersion, type Capabilities } from './capabilities.ts';

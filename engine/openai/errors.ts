@@ -3,7 +3,7 @@
  * failed task's report can be read without the server's logs. A RequestFailedError is a
  * ModelRequestError: it fails its task, not the run; EndpointsDownError stops the run.
  */
-import { ModelRequestError } from '../model.ts';
+import { ModelRequestError } from '../base/model-backend.ts';
 
 export interface RequestFailure {
   method: string;

@@ -29,8 +29,8 @@
  * actually spent per meter, so the realised share can be checked against the target.
  */
 import type { SelectionMode } from '../influence/selection.ts';
-import type { RunSizes } from '../run-sizes.ts';
-import { NORMALIZER_DIALOGUES } from '../search/normalizer.ts';
+import type { RunSizes } from '../base/run-sizes.ts';
+import { NORMALIZER_DIALOGUES } from '../search/estimate-normalizer.ts';
 
 export const PRESETS = ['paper-ablation'] as const;
 export type Preset = (typeof PRESETS)[number];

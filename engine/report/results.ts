@@ -4,10 +4,10 @@
  * configuration and with the run's own SFT model, the batch-order noise the DPO seeds show, and
  * the collapses. `results.json` holds both.
  */
-import { METERS, type MeterName, type MeterReading } from '../budget.ts';
+import { METERS, type MeterName, type MeterReading } from '../base/budget.ts';
 import type { BaseSizes, Calibration, Configuration } from './plan.ts';
 import type { PlantedKept } from '../influence/plant.ts';
-import type { ExpectedResult, ModelScore } from '../eval-result.ts';
+import type { ExpectedResult, ModelScore } from '../base/eval-result.ts';
 import type { PairStats } from '../influence/pair-stats.ts';
 import { mean, meanCi95, pooledSd, wilson95, type MeanCi, type Proportion } from './stats.ts';
 

@@ -4,7 +4,7 @@
  * batch-order noise and collapses, then a table per part of the preset with the budget sweep's
  * mapping spelled out.
  */
-import { METERS } from '../budget.ts';
+import { METERS } from '../base/budget.ts';
 import { CALIBRATION_SOURCE, ONE_GROUP, type Configuration } from './plan.ts';
 import { COLLAPSE_MARGIN, type BatchOrderNoise, type CompareResults, type MeasureSummary, type MeterMean, type PairedDifference, type SummaryRow } from './results.ts';
 import type { MeanCi, Proportion } from './stats.ts';

@@ -7,7 +7,7 @@
  * the scored tokens. Here the backend's `logLikelihood(messages = [], utterance)` plays that
  * role, so which special tokens count is the backend's business.
  */
-import type { LogLikelihood, ModelBackend } from '../model.ts';
+import type { LogLikelihood, ModelBackend } from '../base/model-backend.ts';
 
 /**
  * CE = -logprob / tokens. A text with no scored tokens has nothing to be surprised by: CE 0

@@ -4,9 +4,9 @@
  * record their results. The search actor (actors/search.ts) only sequences these steps around
  * the model calls; the invariants of properties/ drive the same steps with scripted rollouts.
  */
-import type { Utterance } from '../dialogue.ts';
+import type { Utterance } from '../dialogue/dialogue.ts';
 import { InputError } from '../../scenarios/errors.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../base/rng.ts';
 import type { TreeStore } from '../tree/store.ts';
 import { ROOT } from '../tree/store.ts';
 import { applyInfluence, pairKey, unprobedGroups, type ProbedGroup } from './influence-map.ts';

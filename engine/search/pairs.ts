@@ -4,8 +4,8 @@
  * threshold and the gap exceeds the minimum; per tree, the top half by chosen value survives
  * (a single pair is kept).
  */
-import type { ChatMessage } from '../model.ts';
-import type { PreferencePair } from '../examples.ts';
+import type { ChatMessage } from '../base/model-backend.ts';
+import type { PreferencePair } from '../base/examples.ts';
 import { NO_NODE, type TreeStore } from '../tree/store.ts';
 
 export interface PairThresholds {

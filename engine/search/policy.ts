@@ -4,7 +4,7 @@
  * the actors that drive it) does the rest: rollouts from that node, merging, backing up.
  */
 import { InputError } from '../../scenarios/errors.ts';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../base/rng.ts';
 import { NO_NODE, ROOT, type TreeStore } from '../tree/store.ts';
 
 export interface SelectionContext {

@@ -27,5 +27,5 @@ export { randomPolicy } from './policies/random.ts';
 export { uctPolicy } from './policies/uct.ts';
 export { SELECTION_FILTER, selectionRatio } from '../tree/edit.ts';
 export { TreeStore } from '../tree/store.ts';
-export { Rng } from '../rng.ts';
+export { Rng } from '../base/rng.ts';
 export { InputError } from '../../scenarios/errors.ts';

@@ -3,8 +3,8 @@
  * the history a rollout continues from, the key of its randomness, and the integration of
  * finished, scored rollouts - in rollout order, whatever order they finished in.
  */
-import type { Dialogue, Utterance } from '../dialogue.ts';
-import type { KeyPart } from '../rng.ts';
+import type { Dialogue, Utterance } from '../dialogue/dialogue.ts';
+import type { KeyPart } from '../base/rng.ts';
 import { insertRollout } from '../tree/grow.ts';
 import type { TreeStore } from '../tree/store.ts';
 

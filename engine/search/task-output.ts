@@ -6,13 +6,13 @@
  * every record.
  */
 import { Packr } from 'msgpackr';
-import { prepareDialogue } from '../dialogue.ts';
-import type { PreferencePair } from '../examples.ts';
+import { prepareDialogue } from '../dialogue/dialogue.ts';
+import type { PreferencePair } from '../base/examples.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
-import type { MeterReading } from '../budget.ts';
-import type { DialogueScorer } from '../scoring.ts';
-import { sftCandidate, type SftCandidate } from '../sft.ts';
+import type { MeterReading } from '../base/budget.ts';
+import type { DialogueScorer } from '../dialogue/scoring.ts';
+import { sftCandidate, type SftCandidate } from '../dialogue/sft-selection.ts';
 import type { TreeStore } from '../tree/store.ts';
 import { encodeTree, treeRecord } from '../tree/codec.ts';
 import { toPreferencePair, treePairs } from './pairs.ts';

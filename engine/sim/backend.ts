@@ -3,7 +3,7 @@
  * parameter sets, the simulator's LoRA). The async methods wrap synchronous cores that
  * benchmarks and workers may call directly.
  */
-import type { ChatMessage, Completion, LogLikelihood, ModelBackend, SampleRequest } from '../model.ts';
+import type { ChatMessage, Completion, LogLikelihood, ModelBackend, SampleRequest } from '../base/model-backend.ts';
 import { logLikelihoodSync } from './likelihood.ts';
 import { defaultParams, type SimParams } from './params.ts';
 import { sampleSync } from './sample.ts';

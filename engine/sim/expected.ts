@@ -13,15 +13,15 @@
  * whatever their distribution. The exception is a reply near `maxTokens`, where the
  * phrasing's length can decide an overflow (`phrasingSplit`).
  *
- * The dialogue runs on engine/dialogue.ts (`nextTurn`, `applyReply`, `cappedDialogue`) and each
+ * The dialogue runs on engine/dialogue/dialogue.ts (`nextTurn`, `applyReply`, `cappedDialogue`) and each
  * reply is the sampler's own Completion (sample.ts `finish`), so termination, the cap and
  * overflow are the engine's, not a copy of them.
  *
  * Histories that leave every agent in the same state are merged (`Summary`), and the states of
  * one length are expanded once each, so the cost is the number of distinct states, not paths.
  */
-import { agentMessages, applyReply, cappedDialogue, ERROR, LARGE, nextTurn, runDialogue, type DialogueOptions, type DialogueSetup, type Utterance } from '../dialogue.ts';
-import type { Completion } from '../model.ts';
+import { agentMessages, applyReply, cappedDialogue, ERROR, LARGE, nextTurn, runDialogue, type DialogueOptions, type DialogueSetup, type Utterance } from '../dialogue/dialogue.ts';
+import type { Completion } from '../base/model-backend.ts';
 import { scoreAnswer } from '../../scenarios/metrics/index.ts';
 import { SimBackend } from './backend.ts';
 import { M, MOVE_COUNT } from './moves.ts';

@@ -3,7 +3,7 @@
  * questions over invented entities (information exchange). Task i depends only on (seed, i),
  * so any slice of a generated set can be regenerated on its own.
  */
-import { Rng } from '../rng.ts';
+import { Rng } from '../base/rng.ts';
 import type { ContextPiece, Task } from '../../scenarios/task.ts';
 
 const PEOPLE = [

@@ -15,7 +15,7 @@
  * always finite and such text reads as the least readable. OTHER is a score, not a share of
  * the distribution: sampled texts alone sum to probability 1.
  */
-import type { ChatMessage, LogLikelihood } from '../model.ts';
+import type { ChatMessage, LogLikelihood } from '../base/model-backend.ts';
 import { moveEvidence } from './distribution.ts';
 import { moveProbabilities, policyInput } from './policy.ts';
 import type { SimParams } from './params.ts';

@@ -11,7 +11,7 @@
  */
 import { F, FEATURES, FEATURE_COUNT, SURE_OFFSET, TASK_DIMS, type FeatureName } from './features.ts';
 import { MOVES, MOVE_COUNT, SKILL_COUNT, SKILL_MOVES, SKILL_OF, type MoveName } from './moves.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../base/rng.ts';
 import { PHRASINGS } from './templates.ts';
 
 /** Length of `wording`: a logit per (move, phrasing), then the partner-naming weight. */

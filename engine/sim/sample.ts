@@ -8,8 +8,8 @@
  * comes first, so a greedy answer is right iff that uniform is below p_gold: parameter sets that
  * differ in skill (or in which answer move they pick) draw the same uniform (common random numbers).
  */
-import type { Completion, SampleRequest } from '../model.ts';
-import { Rng } from '../rng.ts';
+import type { Completion, SampleRequest } from '../base/model-backend.ts';
+import { Rng } from '../base/rng.ts';
 import { skillOf, type SimParams } from './params.ts';
 import { contents, pickContent } from './outcomes.ts';
 import { moveProbabilities, policyInput } from './policy.ts';

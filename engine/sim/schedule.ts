@@ -5,7 +5,7 @@
  * Optimizer step k (0-based) uses lr · factor(k), so with any warm-up the first step has lr 0,
  * as it does there.
  */
-import type { Scheduler } from '../trainer.ts';
+import type { Scheduler } from '../base/trainer.ts';
 
 export interface Schedule {
   scheduler: Scheduler;

@@ -4,8 +4,8 @@
  * what its noisy check of the current answer says. Nothing here depends on the request seed.
  */
 import { extractAnswer } from '../../scenarios/answers.ts';
-import type { ChatMessage } from '../model.ts';
-import { keyedSeed } from '../rng.ts';
+import type { ChatMessage } from '../base/model-backend.ts';
+import { keyedSeed } from '../base/rng.ts';
 import { M, type AgentKind } from './moves.ts';
 import type { OracleRecord } from './oracle.ts';
 import type { PromptView, SimWorld } from './world.ts';

@@ -1,15 +1,15 @@
 /**
- * A training job (engine/training-job.ts) run on the simulated model: the adapter folders hold
+ * A training job (engine/hook/training-job.ts) run on the simulated model: the adapter folders hold
  * `params.json`, the simulated model's saved parameters. `dits sim-train` and serve-sim's
  * `/sim/train` both come here, so a job gives the same parameters whichever way it arrives.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../files.ts';
-import { readJobData, type TrainingJob } from '../training-job.ts';
+import { writeJsonAtomic } from '../storage/files.ts';
+import { readJobData, type TrainingJob } from '../hook/training-job.ts';
 import { InputError } from '../../scenarios/errors.ts';
 import { defaultParams, parseParams, serializeParams, type SimParams } from './params.ts';
-import { SimTrainer } from './trainer.ts';
+import { SimTrainer } from './sim-trainer.ts';
 import type { SimWorld } from './world.ts';
 
 /** The file a simulated-model adapter folder holds. */

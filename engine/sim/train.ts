@@ -15,7 +15,7 @@
  * weights, the skills, then the wording (AdamState has that layout). Sums run in input order, so a step is a deterministic function of its inputs;
  * inputs are never mutated.
  */
-import type { ChatMessage } from '../model.ts';
+import type { ChatMessage } from '../base/model-backend.ts';
 import { moveEvidenceTerms } from './distribution.ts';
 import { FEATURE_COUNT } from './features.ts';
 import { OTHER } from './likelihood.ts';

@@ -3,7 +3,7 @@
  * node reached so far, merging into an existing child whose text is within the merge ratio;
  * then the rollout's reward is backed up from the last node to the root.
  */
-import type { Utterance } from '../dialogue.ts';
+import type { Utterance } from '../dialogue/dialogue.ts';
 import { MERGE_THRESHOLD, mergeRatio } from './edit.ts';
 import { NO_NODE, type TreeStore } from './store.ts';
 

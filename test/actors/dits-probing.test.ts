@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
-import { prepareDialogue } from '../../engine/dialogue.ts';
-import { DialogueScorer } from '../../engine/scoring.ts';
+import { prepareDialogue } from '../../engine/dialogue/dialogue.ts';
+import { DialogueScorer } from '../../engine/dialogue/scoring.ts';
 import { ditsPolicy } from '../../engine/search/policies/dits.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { generateIeTasks } from '../../engine/sim/generate.ts';
 import { createSimWorld } from '../../engine/sim/world.ts';
-import type { PreferenceExample } from '../../engine/trainer.ts';
+import type { PreferenceExample } from '../../engine/base/trainer.ts';
 import { searchTask } from '../../actors/search.ts';
 
 const scenario = resolveScenario('hotpotqa').scenario;

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createRunEnv, DEFAULT_TRAINING, MANIFEST, type RunManifest } from '../../actors/run-env.ts';
 import { runPipeline } from '../../actors/run-pipeline.ts';
-import { writeJsonAtomic } from '../../engine/files.ts';
+import { writeJsonAtomic } from '../../engine/storage/files.ts';
 import type { SimParams } from '../../engine/sim/params.ts';
-import type { DialogueSetup } from '../../engine/dialogue.ts';
+import type { DialogueSetup } from '../../engine/dialogue/dialogue.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { tempDir } from '../cli/helpers.ts';
 

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { createRunEnv, DEFAULT_TRAINING, MANIFEST, type RunManifest } from '../../actors/run-env.ts';
 import { readProgress, runPipeline, type StageMark } from '../../actors/run-pipeline.ts';
 import { scoreTestTasks, STAGES, type StageCount } from '../../actors/run-stages.ts';
-import type { EvalResult } from '../../engine/eval-result.ts';
-import { writeJsonAtomic } from '../../engine/files.ts';
+import type { EvalResult } from '../../engine/base/eval-result.ts';
+import { writeJsonAtomic } from '../../engine/storage/files.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { tempDir } from '../cli/helpers.ts';
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { searchTasks } from '../../actors/pool.ts';
+import { searchTasks } from '../../actors/coordinator-pool.ts';
 import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
 import { searchTask, type SearchInput, type SearchResult } from '../../actors/search.ts';
-import { prepareDialogue } from '../../engine/dialogue.ts';
-import type { Completion, ModelBackend, SampleRequest } from '../../engine/model.ts';
-import { keyedSeed } from '../../engine/rng.ts';
+import { prepareDialogue } from '../../engine/dialogue/dialogue.ts';
+import type { Completion, ModelBackend, SampleRequest } from '../../engine/base/model-backend.ts';
+import { keyedSeed } from '../../engine/base/rng.ts';
 import { optimaPolicy } from '../../engine/search/policies/optima.ts';
-import { DialogueScorer } from '../../engine/scoring.ts';
+import { DialogueScorer } from '../../engine/dialogue/scoring.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { generateArithmeticTasks } from '../../engine/sim/generate.ts';
 import { createSimWorld } from '../../engine/sim/world.ts';

@@ -1,5 +1,5 @@
 /** A small comparison's results, made by hand: every configuration of the preset over seeds 0 and 1, two DPO seeds per run. */
-import type { MeterName, MeterReading } from '../../engine/budget.ts';
+import type { MeterName, MeterReading } from '../../engine/base/budget.ts';
 import { budgetConfiguration, calibrate, selectionConfigurations, type BaseSizes } from '../../engine/report/plan.ts';
 import { summarize, type CompareResults, type RunResult } from '../../engine/report/results.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test as propTest } from '@fast-check/vitest';
-import { BudgetExhausted, capped, isBudgetExhausted, Meter, metered } from '../../engine/budget.ts';
-import type { ModelBackend, SampleRequest } from '../../engine/model.ts';
+import { BudgetExhausted, capped, isBudgetExhausted, Meter, metered } from '../../engine/base/budget.ts';
+import type { ModelBackend, SampleRequest } from '../../engine/base/model-backend.ts';
 
 /** Replies with `tokens(seed)` tokens after `delay(seed)` macrotask turns. */
 function fake(tokens: (seed: number) => number, delay: (seed: number) => number = () => 0): ModelBackend {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR, LARGE, isAgreement, runDialogue, type Utterance } from '../../engine/dialogue.ts';
-import type { Completion, ModelBackend, SampleRequest } from '../../engine/model.ts';
+import { ERROR, LARGE, isAgreement, runDialogue, type Utterance } from '../../engine/dialogue/dialogue.ts';
+import type { Completion, ModelBackend, SampleRequest } from '../../engine/base/model-backend.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Task } from '../../scenarios/task.ts';
 

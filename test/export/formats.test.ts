@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ZodType } from 'zod';
-import type { PreferencePair, SftExample } from '../../engine/examples.ts';
+import type { PreferencePair, SftExample } from '../../engine/base/examples.ts';
 import { axolotlDpo, axolotlSft, axolotlYaml } from '../../engine/export/axolotl.ts';
 import { handbookDpo, handbookSft } from '../../engine/export/alignment-handbook.ts';
 import { llamaFactoryDatasetInfoFor, llamaFactoryDpo, llamaFactorySft } from '../../engine/export/llama-factory.ts';

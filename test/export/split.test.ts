@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test as propTest } from '@fast-check/vitest';
 import { splitTrainTest, trainSize } from '../../engine/export/split.ts';
-import { Rng } from '../../engine/rng.ts';
+import { Rng } from '../../engine/base/rng.ts';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test as propTest } from '@fast-check/vitest';
 import type { ZodType } from 'zod';
-import type { PreferencePair, SftExample } from '../../engine/examples.ts';
-import type { ChatMessage } from '../../engine/model.ts';
+import type { PreferencePair, SftExample } from '../../engine/base/examples.ts';
+import type { ChatMessage } from '../../engine/base/model-backend.ts';
 import { axolotlDpo, axolotlSft } from '../../engine/export/axolotl.ts';
 import { handbookDpo, handbookSft } from '../../engine/export/alignment-handbook.ts';
 import { llamaFactoryDpo, llamaFactorySft } from '../../engine/export/llama-factory.ts';

@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PreferencePair, SftExample } from '../../engine/examples.ts';
+import type { PreferencePair, SftExample } from '../../engine/base/examples.ts';
 import { exportFormat, ExportError, TRAINER_FORMATS, writeDatasets, type WriteDatasetsOptions } from '../../engine/export/index.ts';
-import { Spill } from '../../engine/spill.ts';
+import { Spill } from '../../engine/storage/spill.ts';
 import { folderFiles } from '../cli/helpers.ts';
 import { splitTrainTest } from '../../engine/export/split.ts';
 

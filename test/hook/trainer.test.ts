@@ -2,10 +2,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HookTrainer, type AdapterHost } from '../../engine/hook/trainer.ts';
+import { HookTrainer, type AdapterHost } from '../../engine/hook/hook-trainer.ts';
 import { hookCommand } from '../../engine/hook/run-hook.ts';
-import type { PreferenceExample } from '../../engine/trainer.ts';
-import { readTrainingJob } from '../../engine/training-job.ts';
+import type { PreferenceExample } from '../../engine/base/trainer.ts';
+import { readTrainingJob } from '../../engine/hook/training-job.ts';
 import { tempDir } from '../cli/helpers.ts';
 
 /** An adapter host that records what it was asked to load and release. */

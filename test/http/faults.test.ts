@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimServer } from '../../engine/sim/server/server.ts';
+import type { SimServer } from '../../serve-sim/server.ts';
 import { dits, tempDir } from '../cli/helpers.ts';
 import { ditsAsync, resultFiles, simServer, until } from './helpers.ts';
 

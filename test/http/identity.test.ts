@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimServer } from '../../engine/sim/server/server.ts';
+import type { SimServer } from '../../serve-sim/server.ts';
 import { dits, folderFiles, tempDir } from '../cli/helpers.ts';
 import { ditsAsync, resultFiles, simServer } from './helpers.ts';
 

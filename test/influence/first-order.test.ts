@@ -5,15 +5,15 @@ import type { Task } from '../../scenarios/task.ts';
 import { firstOrderInfluence, validationSurrogate, type ValidationSurrogate } from '../../engine/influence/first-order.ts';
 import { probeGroups, type ProbeGroup } from '../../engine/influence/groups.ts';
 import { validationMetric, type ValidationSet } from '../../engine/influence/probe.ts';
-import { Rng } from '../../engine/rng.ts';
+import { Rng } from '../../engine/base/rng.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { logLikelihoodSync } from '../../engine/sim/likelihood.ts';
 import { cloneParams, defaultParams, type SimParams } from '../../engine/sim/params.ts';
 import { dpoGradient, dpoLoss, dpoStep, logLikelihoodGradient } from '../../engine/sim/train.ts';
-import { SimTrainer } from '../../engine/sim/trainer.ts';
+import { SimTrainer } from '../../engine/sim/sim-trainer.ts';
 import { createSimWorld, type SimWorld } from '../../engine/sim/world.ts';
-import type { PreferenceExample } from '../../engine/trainer.ts';
+import type { PreferenceExample } from '../../engine/base/trainer.ts';
 import { searchPairs } from './fixture.ts';
 
 /** `p` moved by h·dir (the flat layout: weights, skills, then wording). */

@@ -5,9 +5,9 @@ import { probeGroups } from '../../engine/influence/groups.ts';
 import { runProbes, validationMetric, type ProbeOptions } from '../../engine/influence/probe.ts';
 import { generateIeTasks } from '../../engine/sim/generate.ts';
 import { defaultParams, type SimParams } from '../../engine/sim/params.ts';
-import { SimTrainer } from '../../engine/sim/trainer.ts';
+import { SimTrainer } from '../../engine/sim/sim-trainer.ts';
 import { createSimWorld } from '../../engine/sim/world.ts';
-import type { PreferenceExample } from '../../engine/trainer.ts';
+import type { PreferenceExample } from '../../engine/base/trainer.ts';
 import { searchPairs } from './fixture.ts';
 
 const scenario = resolveScenario('hotpotqa').scenario;

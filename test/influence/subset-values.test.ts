@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pearson } from '../../engine/influence/correlation.ts';
 import { bootstrapSpearman, choleskySolve, drawSubsets, fitGroupValues, predict, splitHalf, subsetSize } from '../../engine/influence/subset-values.ts';
-import { Rng } from '../../engine/rng.ts';
+import { Rng } from '../../engine/base/rng.ts';
 
 /** Known values, centred: fixed-size subsets identify them only up to a common shift. */
 function knownValues(groups: number, seed: number): number[] {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintScenario, READABILITY_CE_FLOOR, rewardRange, scenarioWarnings } from '../../scenarios/lint.ts';
 import { listBuiltinScenarios, parseScenarioSource, parseScenarioText, resolveScenario } from '../../scenarios/scenario-file.ts';
-import { hasMultiName, optimaReward, type RewardPath } from '../../engine/reward.ts';
+import { hasMultiName, optimaReward, type RewardPath } from '../../engine/reward/reward.ts';
 
 // Lines: 3 agents, 6 and 9 the prompts, 12 turns, 13 maxUtterances, 15 answer format,
 // 20 sftThreshold, 21 pairThreshold, 22 pairGap.
@@ -127,7 +127,7 @@ describe('the reward range the threshold warnings use', () => {
     path: fc.constantFrom<RewardPath>('sft', 'search'),
   });
 
-  it('holds every total Optima\'s reward gives (engine/reward.ts)', () => {
+  it('holds every total Optima\'s reward gives (engine/reward/reward.ts)', () => {
     fc.assert(
       fc.property(dialogue, (d) => {
         const weights = { ...scenario.reward, lambdaToken: d.lambdaToken, lambdaLoss: d.lambdaLoss };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { listBuiltinScenarios, parseScenarioText, resolveScenario } from '../../scenarios/scenario-file.ts';
 import { ScenarioFileError } from '../../scenarios/errors.ts';
-import { DEFAULT_REWARD_WEIGHTS } from '../../engine/reward.ts';
+import { DEFAULT_REWARD_WEIGHTS } from '../../engine/reward/reward.ts';
 
 const VALID = `name: tiny
 family: information-exchange

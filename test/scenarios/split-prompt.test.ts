@@ -4,7 +4,7 @@ import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { splitContext } from '../../scenarios/split.ts';
 import { renderQuestion, renderSystemPrompts, speakingOrder } from '../../scenarios/prompt.ts';
 import type { Task } from '../../scenarios/task.ts';
-import { Rng } from '../../engine/rng.ts';
+import { Rng } from '../../engine/base/rng.ts';
 
 const hotpot = resolveScenario('hotpotqa').scenario;
 const twoWiki = resolveScenario('2wiki').scenario;

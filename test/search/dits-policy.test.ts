@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROOT, TreeStore } from '../../engine/tree/store.ts';
-import { Rng } from '../../engine/rng.ts';
+import { Rng } from '../../engine/base/rng.ts';
 import { ditsPolicy, ditsScore } from '../../engine/search/policies/dits.ts';
 import { applyInfluence, pairKey, unprobedGroups } from '../../engine/search/influence-map.ts';
 import type { TreePair } from '../../engine/search/pairs.ts';

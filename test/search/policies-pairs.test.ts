@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROOT, TreeStore } from '../../engine/tree/store.ts';
-import { Rng } from '../../engine/rng.ts';
+import { Rng } from '../../engine/base/rng.ts';
 import { filterAgainstSelected, optimaCandidates, optimaPolicy, topByValue } from '../../engine/search/policies/optima.ts';
 import { uctPolicy } from '../../engine/search/policies/uct.ts';
 import { puctPolicy } from '../../engine/search/policies/puct.ts';

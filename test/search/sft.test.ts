@@ -3,12 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Spill } from '../../engine/spill.ts';
+import { Spill } from '../../engine/storage/spill.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Task } from '../../scenarios/task.ts';
-import type { Dialogue } from '../../engine/dialogue.ts';
-import { DialogueScorer } from '../../engine/scoring.ts';
-import { agentViews, buildSftExamples, defaultSftSelection, selectedSftSource, selectSftExamples, speakingAgents, type SftCandidate, type TaskSamples } from '../../engine/sft.ts';
+import type { Dialogue } from '../../engine/dialogue/dialogue.ts';
+import { DialogueScorer } from '../../engine/dialogue/scoring.ts';
+import { agentViews, buildSftExamples, defaultSftSelection, selectedSftSource, selectSftExamples, speakingAgents, type SftCandidate, type TaskSamples } from '../../engine/dialogue/sft-selection.ts';
 
 const gsm8k = resolveScenario('gsm8k').scenario;
 // Every utterance scores CE 1, so ppl_score = λ2 = 0.9 and rewards differ only by correctness and tokens.

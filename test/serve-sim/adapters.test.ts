@@ -1,13 +1,13 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SftTarget } from '../../engine/trainer.ts';
-import { jsonl, sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/training-job.ts';
+import type { SftTarget } from '../../engine/base/trainer.ts';
+import { jsonl, sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/hook/training-job.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { defaultParams, serializeParams } from '../../engine/sim/params.ts';
-import { SimTrainer } from '../../engine/sim/trainer.ts';
+import { SimTrainer } from '../../engine/sim/sim-trainer.ts';
 import { readSimAdapter, writeSimAdapter } from '../../engine/sim/train-job.ts';
-import { startSimServer, type SimServer } from '../../engine/sim/server/server.ts';
+import { startSimServer, type SimServer } from '../../serve-sim/server.ts';
 import { tempDir } from '../cli/helpers.ts';
 import { dialogueTurns, get, ieFixture, post } from './helpers.ts';
 

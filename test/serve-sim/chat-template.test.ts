@@ -15,7 +15,7 @@ import {
   splitScoringPrompt,
   START_HEADER,
   templatedTokenCount,
-} from '../../engine/sim/server/chat-template.ts';
+} from '../../serve-sim/chat-template.ts';
 import { llama3Encode } from '../../scenarios/tokens.ts';
 import { debateFixture, dialogueTurns, ieFixture } from './helpers.ts';
 

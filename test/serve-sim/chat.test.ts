@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { countTokens } from '../../engine/sim/tokcount.ts';
-import { applyChatTemplate } from '../../engine/sim/server/chat-template.ts';
-import { startSimServer, type SimServer } from '../../engine/sim/server/server.ts';
+import { applyChatTemplate } from '../../serve-sim/chat-template.ts';
+import { startSimServer, type SimServer } from '../../serve-sim/server.ts';
 import { debateFixture, dialogueTurns, ieFixture, post } from './helpers.ts';
 
 const ie = ieFixture(8);

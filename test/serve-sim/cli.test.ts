@@ -3,8 +3,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultParams, serializeParams } from '../../engine/sim/params.ts';
-import { jsonl, sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/training-job.ts';
-import { SimTrainer } from '../../engine/sim/trainer.ts';
+import { jsonl, sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/hook/training-job.ts';
+import { SimTrainer } from '../../engine/sim/sim-trainer.ts';
 import { dits, REPO, tempDir } from '../cli/helpers.ts';
 import { dialogueTurns, ieFixture } from './helpers.ts';
 

@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countTokens } from '../../engine/sim/tokcount.ts';
-import { faultDecider, parseFailSpec, parseLatency, type FaultOptions } from '../../engine/sim/server/faults.ts';
-import { startSimServer, type SimServer } from '../../engine/sim/server/server.ts';
+import { faultDecider, parseFailSpec, parseLatency, type FaultOptions } from '../../serve-sim/faults.ts';
+import { startSimServer, type SimServer } from '../../serve-sim/server.ts';
 import { ieFixture, post, sleep, until } from './helpers.ts';
 
 const f = ieFixture(4);

@@ -1,6 +1,6 @@
 /** Shared set-up of the serve-sim tests: worlds, engine-rendered prompts and a small JSON client. */
-import { prepareDialogue } from '../../engine/dialogue.ts';
-import type { ChatMessage } from '../../engine/model.ts';
+import { prepareDialogue } from '../../engine/dialogue/dialogue.ts';
+import type { ChatMessage } from '../../engine/base/model-backend.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { createSimWorld, type SimWorld } from '../../engine/sim/world.ts';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../engine/model.ts';
+import type { ChatMessage } from '../../engine/base/model-backend.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { countTokens } from '../../engine/sim/tokcount.ts';
-import { EOT_ID } from '../../engine/sim/server/chat-template.ts';
-import { startSimServer, type SimServer } from '../../engine/sim/server/server.ts';
+import { EOT_ID } from '../../serve-sim/chat-template.ts';
+import { startSimServer, type SimServer } from '../../serve-sim/server.ts';
 import { llama3Encode } from '../../scenarios/tokens.ts';
 import { debateFixture, dialogueTurns, ieFixture, post } from './helpers.ts';
 

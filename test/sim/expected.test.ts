@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agentMessages, applyReply, LARGE, prepareDialogue, runDialogue, type DialogueSetup, type Utterance } from '../../engine/dialogue.ts';
-import { Rng } from '../../engine/rng.ts';
+import { agentMessages, applyReply, LARGE, prepareDialogue, runDialogue, type DialogueSetup, type Utterance } from '../../engine/dialogue/dialogue.ts';
+import { Rng } from '../../engine/base/rng.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { expectedMetric, finalAnswerDistribution, type Outcomes } from '../../engine/sim/expected.ts';
 import { featureVector } from '../../engine/sim/features.ts';

@@ -1,9 +1,9 @@
 /** Shared set-up for the simulated model's tests: prompts as the engine renders them, and whole dialogues. */
-import { prepareDialogue, runDialogue, type Dialogue } from '../../engine/dialogue.ts';
+import { prepareDialogue, runDialogue, type Dialogue } from '../../engine/dialogue/dialogue.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import type { SimParams } from '../../engine/sim/params.ts';
 import type { SimWorld } from '../../engine/sim/world.ts';
-import type { KeyPart } from '../../engine/rng.ts';
+import type { KeyPart } from '../../engine/base/rng.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import { llama3Count } from '../../scenarios/tokens.ts';
 import type { Task } from '../../scenarios/task.ts';
-import type { ChatMessage } from '../../engine/model.ts';
+import type { ChatMessage } from '../../engine/base/model-backend.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';
 import { moveTexts } from '../../engine/sim/distribution.ts';
 import { generateIeTasks } from '../../engine/sim/generate.ts';

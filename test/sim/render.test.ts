@@ -3,7 +3,7 @@ import { extractAnswer } from '../../scenarios/answers.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
-import type { ChatMessage } from '../../engine/model.ts';
+import type { ChatMessage } from '../../engine/base/model-backend.ts';
 import { moveEvidence, moveTexts, textDistribution } from '../../engine/sim/distribution.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { logLikelihoodSync } from '../../engine/sim/likelihood.ts';

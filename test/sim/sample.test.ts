@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { extractAnswer } from '../../scenarios/answers.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Task } from '../../scenarios/task.ts';
-import type { ChatMessage, SampleRequest } from '../../engine/model.ts';
+import type { ChatMessage, SampleRequest } from '../../engine/base/model-backend.ts';
 import { moveTexts } from '../../engine/sim/distribution.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { M } from '../../engine/sim/moves.ts';

@@ -5,7 +5,7 @@ import { f1Score } from '../../scenarios/metrics/f1.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
-import type { ChatMessage } from '../../engine/model.ts';
+import type { ChatMessage } from '../../engine/base/model-backend.ts';
 import { moveTexts } from '../../engine/sim/distribution.ts';
 import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
 import { logLikelihoodSync } from '../../engine/sim/likelihood.ts';
@@ -14,7 +14,7 @@ import { M, MOVE_COUNT, SKILL_COUNT, SKILL_OF } from '../../engine/sim/moves.ts'
 import { contents, type Content } from '../../engine/sim/outcomes.ts';
 import { cloneParams, defaultParams, parseParams, serializeParams, skillOf, WORDING_COUNT, type SimParams } from '../../engine/sim/params.ts';
 import { renderUtterance } from '../../engine/sim/render.ts';
-import type { Dialogue } from '../../engine/dialogue.ts';
+import type { Dialogue } from '../../engine/dialogue/dialogue.ts';
 import { agentPrompts, playDialogue } from './helpers.ts';
 import { dialogueState, type DialogueState } from '../../engine/sim/state.ts';
 import { dpoLoss, dpoStep, logRatio, sftStep, type DpoPair, type SftTarget } from '../../engine/sim/train.ts';

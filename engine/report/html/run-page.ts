@@ -3,7 +3,7 @@
  * iteration (charts and tables), what each iteration's stages wrote, and the tree viewer over
  * the iterations' searches.
  */
-import { METERS, type MeterName, type MeterReading } from '../../budget.ts';
+import { METERS, type MeterName, type MeterReading } from '../../base/budget.ts';
 import type { IterationResult } from '../results.ts';
 import { dec, int } from './format.ts';
 import type { Cell, LineChart, ReportPage, Section, Table, TreeSet } from './model.ts';

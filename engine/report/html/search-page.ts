@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { DatasetSummary } from '../../export/index.ts';
-import { writeFileAtomic } from '../../files.ts';
+import { writeFileAtomic } from '../../storage/files.ts';
 import { dec, facts, int, params } from './format.ts';
 import type { ReportPage, TreeSet } from './model.ts';
 import { renderReportPage, REPORT_HTML } from './page.ts';

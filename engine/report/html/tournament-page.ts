@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../files.ts';
+import { writeFileAtomic } from '../../storage/files.ts';
 import { dec, facts, int } from './format.ts';
 import type { ReportPage } from './model.ts';
 import { renderReportPage, REPORT_HTML } from './page.ts';

@@ -3,12 +3,12 @@
  * cross-entropy of each utterance under the initial model (memoised by text: tree search
  * scores the same utterance many times), and Optima's reward terms (§2.1).
  */
-import { scoreAnswer } from '../scenarios/metrics/index.ts';
-import type { Scenario } from '../scenarios/schema.ts';
-import type { Task } from '../scenarios/task.ts';
+import { scoreAnswer } from '../../scenarios/metrics/index.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { Task } from '../../scenarios/task.ts';
 import { ERROR, LARGE, type Dialogue } from './dialogue.ts';
-import type { ModelBackend } from './model.ts';
-import { crossEntropyOf, optimaReward, type RewardPath, type RewardTerms } from './reward.ts';
+import type { ModelBackend } from '../base/model-backend.ts';
+import { crossEntropyOf, optimaReward, type RewardPath, type RewardTerms } from '../reward/reward.ts';
 
 const CE_MEMO_LIMIT = 100_000;
 

@@ -5,7 +5,7 @@
  * `onResult` in task order whatever order they finish in, so outputs depend only on the seed.
  */
 import type { InspectionEvent } from 'xstate';
-import type { DialogueSetup } from '../engine/dialogue.ts';
+import type { DialogueSetup } from '../engine/dialogue/dialogue.ts';
 import type { Task } from '../scenarios/task.ts';
 import { abortError, searchTask, type SearchInput, type SearchResult } from './search.ts';
 

@@ -2,8 +2,8 @@
  * Fault injection for serve-sim: what happens to inference request number k, decided from
  * `Rng.keyed(seed, 'fault', k)` alone, so a seed gives the same fault sequence on every run.
  */
-import { Rng } from '../../rng.ts';
-import { InputError } from '../../../scenarios/errors.ts';
+import { Rng } from '../engine/base/rng.ts';
+import { InputError } from '../scenarios/errors.ts';
 
 export interface FaultRates {
   /** Share of inference requests answered 429 Too Many Requests. */

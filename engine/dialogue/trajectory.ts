@@ -3,7 +3,7 @@
  * (cross-entropy under the initial model) and Optima's reward terms (§2.1). This is one line of
  * `trajectories.jsonl`.
  */
-import type { Task } from '../scenarios/task.ts';
+import type { Task } from '../../scenarios/task.ts';
 import type { Dialogue, Termination, Utterance } from './dialogue.ts';
 import type { DialogueScorer } from './scoring.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Training through a hook, for models the engine cannot train itself: each SFT, DPO or probe
- * step becomes a training job folder (engine/training-job.ts) that an external command or HTTP
+ * step becomes a training job folder (engine/hook/training-job.ts) that an external command or HTTP
  * endpoint turns into an adapter; the inference server then loads the adapter by name. Job folders
  * are named by a hash of what they train on, so a resumed run finds finished jobs and reuses
  * them, and adapter names (hence cached responses) are the same in every session of a run.
@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeJsonAtomic } from '../files.ts';
-import type { ChatMessage, LogLikelihood, ModelBackend, SampleRequest } from '../model.ts';
-import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget, Trainer } from '../trainer.ts';
+import { writeJsonAtomic } from '../storage/files.ts';
+import type { ChatMessage, LogLikelihood, ModelBackend, SampleRequest } from '../base/model-backend.ts';
+import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget, Trainer } from '../base/trainer.ts';
 import {
   dpoSettings,
   preferenceRow,
@@ -25,7 +25,7 @@ import {
   type SftRow,
   type TrainingJob,
   type TrainingSettings,
-} from '../training-job.ts';
+} from './training-job.ts';
 import { runHook, type TrainerHook } from './run-hook.ts';
 
 /** A model state on the inference server: the base model (no name), or a trained adapter. */

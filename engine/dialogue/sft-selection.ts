@@ -7,13 +7,13 @@
  * which only that agent's turns are trained (an agent with no turn has nothing to learn from it:
  * with three or more agents a dialogue can end before everyone has spoken).
  */
-import type { Scenario } from '../scenarios/schema.ts';
-import type { Task } from '../scenarios/task.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { Task } from '../../scenarios/task.ts';
 import { LARGE, type Dialogue } from './dialogue.ts';
-import type { SftExample } from './examples.ts';
-import { tokenNormalizerMax, type RewardTerms } from './reward.ts';
+import type { SftExample } from '../base/examples.ts';
+import { tokenNormalizerMax, type RewardTerms } from '../reward/reward.ts';
 import type { DialogueScore, DialogueScorer } from './scoring.ts';
-import type { IndexedSource } from './spill.ts';
+import type { IndexedSource } from '../storage/spill.ts';
 
 export interface SampledDialogue {
   dialogue: Dialogue;

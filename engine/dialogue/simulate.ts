@@ -2,11 +2,11 @@
  * `dits simulate`: one dialogue per task with a backend, scored and rewarded, emitted in task
  * order whatever order the dialogues finish in.
  */
-import type { Scenario } from '../scenarios/schema.ts';
-import type { Task } from '../scenarios/task.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { Task } from '../../scenarios/task.ts';
 import { prepareDialogue, runDialogue } from './dialogue.ts';
-import type { ModelBackend } from './model.ts';
-import { tokenNormalizerP80 } from './reward.ts';
+import type { ModelBackend } from '../base/model-backend.ts';
+import { tokenNormalizerP80 } from '../reward/reward.ts';
 import { DialogueScorer } from './scoring.ts';
 import { scoreDialogue, withReward, type ScoredDialogue, type Trajectory } from './trajectory.ts';
 

@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomic, writeJsonAtomic } from './files.ts';
-import { InputError } from '../scenarios/errors.ts';
-import type { ChatMessage } from './model.ts';
-import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget } from './trainer.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../storage/files.ts';
+import { InputError } from '../../scenarios/errors.ts';
+import type { ChatMessage } from '../base/model-backend.ts';
+import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget } from '../base/trainer.ts';
 
 const settings = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sft'), lr: z.number(), epochs: z.number().int().positive() }),

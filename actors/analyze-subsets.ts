@@ -12,10 +12,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../engine/storage/files.ts';
 import { bootstrapSpearman, drawSubsets, fitGroupValues, splitHalf, subsetSize, type BootstrapRho, type SplitHalf } from '../engine/influence/subset-values.ts';
 import { asExample, candidatePool, FIRST_ORDER_FILE, iterDir, type RunEnv } from './run-stages.ts';
-import { dpoTestMetric, groupFirstOrder, simOf, testMetric, type InfluenceFile } from './utility.ts';
+import { dpoTestMetric, groupFirstOrder, simOf, testMetric, type InfluenceFile } from './analyze.ts';
 
 export const DEFAULT_SUBSETS = 200;
 export const DEFAULT_SUBSET_ALPHA = 0.5;

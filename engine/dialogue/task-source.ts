@@ -2,21 +2,25 @@
  * Where a run's tasks come from: a dataset file (streamed by the loaders) or the seeded
  * generator of the simulated model.
  */
-import { InputError } from '../scenarios/errors.ts';
-import { loadTasks, parseFieldMapping, type DatasetError } from '../scenarios/datasets/index.ts';
-import type { Scenario } from '../scenarios/schema.ts';
-import type { Task } from '../scenarios/task.ts';
-import { generateArithmeticTasks, generateIeTasks } from './sim/generate.ts';
+import { InputError } from '../../scenarios/errors.ts';
+import { loadTasks, type DatasetError, type FieldMapping } from '../../scenarios/datasets/index.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { Task } from '../../scenarios/task.ts';
+import { generateArithmeticTasks, generateIeTasks } from '../sim/generate.ts';
 
-export interface TaskSourceFlags {
-  tasks?: string;
-  format?: string;
-  map?: string;
-  generate?: number;
-  limit?: number;
-  offset?: number;
-  skipBadRows?: boolean;
-}
+/** Which tasks to read: the seeded generator's first `count`, or a dataset file's rows. */
+export type TaskSpec =
+  | { kind: 'generated'; count: number; offset?: number }
+  | {
+      kind: 'file';
+      file: string;
+      /** Default: the scenario's dataset format. */
+      format?: string;
+      mapping?: FieldMapping;
+      limit?: number;
+      offset?: number;
+      skipBadRows?: boolean;
+    };
 
 export interface TaskSource {
   /** How the manifest describes the source. */
@@ -35,31 +39,24 @@ async function* fromArray(tasks: readonly Task[]): AsyncIterable<Task> {
   yield* tasks;
 }
 
-export function openTaskSource(
-  scenario: Scenario,
-  flags: TaskSourceFlags,
-  taskSeed: number,
-  onBadRow: (err: DatasetError) => void,
-): TaskSource {
-  if (flags.tasks !== undefined && flags.generate !== undefined) throw new InputError('give either --tasks FILE or --generate N, not both');
-  if (flags.tasks === undefined) {
-    const count = flags.generate ?? 20;
+export function openTaskSource(scenario: Scenario, spec: TaskSpec, taskSeed: number, onBadRow: (err: DatasetError) => void): TaskSource {
+  if (spec.kind === 'generated') {
     const gen = generatorFor(scenario);
-    const offset = flags.offset ?? 0;
-    const all = gen.make(taskSeed, offset + Math.min(count, flags.limit ?? count)).slice(offset);
+    const offset = spec.offset ?? 0;
+    const all = gen.make(taskSeed, offset + spec.count).slice(offset);
     return { description: { kind: 'generated', generator: gen.name, count: all.length }, tasks: fromArray(all) };
   }
-  const format = flags.format ?? scenario.dataset?.format;
-  if (format === undefined) throw new InputError(`scenario ${scenario.name} names no dataset format: give --format`);
-  const tasks = loadTasks(flags.tasks, {
+  const format = spec.format ?? scenario.dataset?.format;
+  if (format === undefined) throw new InputError(`scenario ${scenario.name} names no dataset format, so the format of ${spec.file} must be given`);
+  const tasks = loadTasks(spec.file, {
     format,
-    skipBadRows: flags.skipBadRows ?? false,
+    skipBadRows: spec.skipBadRows ?? false,
     onBadRow,
-    ...(flags.map !== undefined ? { mapping: parseFieldMapping(flags.map) } : {}),
-    ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-    ...(flags.offset !== undefined ? { offset: flags.offset } : {}),
+    ...(spec.mapping !== undefined ? { mapping: spec.mapping } : {}),
+    ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
+    ...(spec.offset !== undefined ? { offset: spec.offset } : {}),
   });
-  return { description: { kind: 'file', file: flags.tasks, format }, tasks };
+  return { description: { kind: 'file', file: spec.file, format }, tasks };
 }
 
 /** The first `n` tasks in memory, and an iterable that yields them and then the rest. */

@@ -3,10 +3,10 @@
  * that decide outputs; endpoints may change between sessions), and the checks made at start-up.
  */
 import { join } from 'node:path';
-import { InputError } from '../scenarios/errors.ts';
-import type { Scenario } from '../scenarios/schema.ts';
-import type { AdapterHost } from './hook/trainer.ts';
-import { connectOpenAI, type EndpointConfig, type OpenAIBackend } from './openai/index.ts';
+import { InputError } from '../../scenarios/errors.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { AdapterHost } from '../hook/hook-trainer.ts';
+import { connectOpenAI, type EndpointConfig, type OpenAIBackend } from './index.ts';
 
 /** The response cache in a run folder: keyed by request content, so a rerun there replays exactly. */
 export const HTTP_CACHE_FILE = 'http-cache.jsonl';

@@ -3,7 +3,7 @@
  * Q estimation (search rollouts), influence (probe validation dialogues), SFT sampling,
  * evaluation - in calls and tokens.
  */
-import type { ChatMessage, Completion, LogLikelihood, ModelBackend, SampleRequest } from './model.ts';
+import type { ChatMessage, Completion, LogLikelihood, ModelBackend, SampleRequest } from './model-backend.ts';
 
 export const METERS = ['q', 'influence', 'sft', 'eval'] as const;
 export type MeterName = (typeof METERS)[number];

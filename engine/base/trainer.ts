@@ -1,10 +1,10 @@
 /**
  * The trainer interface: what the engine asks of whoever can change a model. The simulated
- * model trains itself (engine/sim/trainer.ts); a real model will be trained by an external
+ * model trains itself (engine/sim/sim-trainer.ts); a real model will be trained by an external
  * command or HTTP hook that writes a LoRA adapter the inference server loads.
  * A handle names a model state; handles are values, never mutated.
  */
-import type { ChatMessage, ModelBackend } from './model.ts';
+import type { ChatMessage, ModelBackend } from './model-backend.ts';
 
 /** A preference pair as a trainer consumes it: the prompt messages, the speaker, both continuations. */
 export interface PreferenceExample {

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { SimWorld } from '../world.ts';
+import type { SimWorld } from '../engine/sim/world.ts';
 import { FAULT_STATUS, faultDecider, type FaultKind, type FaultOptions } from './faults.ts';
 import { errorBody, HttpError, SimRoutes, type Reply } from './handlers.ts';
 

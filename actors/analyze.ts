@@ -19,13 +19,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSvg } from '../engine/report/plot.ts';
 import { utilitySpec } from '../engine/report/utility-plot.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../engine/files.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../engine/storage/files.ts';
 import { spearman } from '../engine/influence/correlation.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
-import { keyedSeed, Rng } from '../engine/rng.ts';
+import { keyedSeed, Rng } from '../engine/base/rng.ts';
 import type { SimParams } from '../engine/sim/params.ts';
 import { InputError } from '../scenarios/errors.ts';
-import type { PreferenceExample } from '../engine/trainer.ts';
+import type { PreferenceExample } from '../engine/base/trainer.ts';
 import { asExample, candidatePool, finalDpoOptions, FIRST_ORDER_FILE, iterDir, scoreTestTasks, type RunEnv, type PairLine } from './run-stages.ts';
 
 export const DEFAULT_UTILITY_SAMPLE = 8;

@@ -1,7 +1,7 @@
 /** The simulated model's trainer: native AdamW/SGD DPO steps on its parameters. */
-import type { ModelBackend } from '../model.ts';
-import { Rng } from '../rng.ts';
-import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget, Trainer } from '../trainer.ts';
+import type { ModelBackend } from '../base/model-backend.ts';
+import { Rng } from '../base/rng.ts';
+import type { DpoOptions, PreferenceExample, ProbeStepOptions, SftOptions, SftTarget, Trainer } from '../base/trainer.ts';
 import { SimBackend } from './backend.ts';
 import type { SimParams } from './params.ts';
 import { scheduleFactor } from './schedule.ts';

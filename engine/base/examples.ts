@@ -2,7 +2,7 @@
  * The training examples dits produces, before they are written in any trainer's format:
  * preference pairs from search trees (§2.3) and SFT conversations (§2.2).
  */
-import type { ChatMessage } from './model.ts';
+import type { ChatMessage } from './model-backend.ts';
 
 /** A DPO preference pair taken at a tree node with two or more children (§2.3). */
 export interface PreferencePair {

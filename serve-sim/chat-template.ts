@@ -8,8 +8,8 @@
  * ids of a text are the concatenation of its pieces' ids (a test checks them against the library).
  */
 import llama3Tokenizer from 'llama3-tokenizer-js';
-import type { ChatMessage, Role } from '../../model.ts';
-import { countTokens } from '../tokcount.ts';
+import type { ChatMessage, Role } from '../engine/base/model-backend.ts';
+import { countTokens } from '../engine/sim/tokcount.ts';
 
 export const BOS = '<|begin_of_text|>';
 export const EOT = '<|eot_id|>';

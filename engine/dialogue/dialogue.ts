@@ -4,13 +4,13 @@
  * answer (or, when the scenario names a decider, when the decider states an answer), when a
  * reply overflows its token limit, or at the utterance cap.
  */
-import { extractAnswer } from '../scenarios/answers.ts';
-import { renderSystemPrompts, speakingOrder } from '../scenarios/prompt.ts';
-import { splitContext } from '../scenarios/split.ts';
-import type { Scenario } from '../scenarios/schema.ts';
-import type { Task } from '../scenarios/task.ts';
-import type { ChatMessage, Completion, ModelBackend, SampleRequest } from './model.ts';
-import { keyedSeed, Rng, type KeyPart } from './rng.ts';
+import { extractAnswer } from '../../scenarios/answers.ts';
+import { renderSystemPrompts, speakingOrder } from '../../scenarios/prompt.ts';
+import { splitContext } from '../../scenarios/split.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { Task } from '../../scenarios/task.ts';
+import type { ChatMessage, Completion, ModelBackend, SampleRequest } from '../base/model-backend.ts';
+import { keyedSeed, Rng, type KeyPart } from '../base/rng.ts';
 
 /** Final answer of a dialogue whose last reply overflowed (§1.1); scores 0. */
 export const LARGE = 'large';

@@ -1,9 +1,9 @@
 /** Run models over an inference server: adapters trained by the hook, kept as `<stem>.adapter.json`. */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { writeJsonAtomic } from '../files.ts';
-import type { RunModels } from '../models.ts';
-import { BASE_ADAPTER, type Adapter, type HookTrainer } from './trainer.ts';
+import { writeJsonAtomic } from '../storage/files.ts';
+import type { RunModels } from '../base/run-models.ts';
+import { BASE_ADAPTER, type Adapter, type HookTrainer } from './hook-trainer.ts';
 
 /** The adapter file records its folder relative to the run folder, so a moved run still finds it. */
 interface AdapterFile {

@@ -1,9 +1,9 @@
 /** The simulated model's run models: parameter states in process, kept as `<stem>.params.json`. */
 import { readFileSync } from 'node:fs';
-import { writeJsonAtomic } from '../files.ts';
-import type { RunModels } from '../models.ts';
+import { writeJsonAtomic } from '../storage/files.ts';
+import type { RunModels } from '../base/run-models.ts';
 import { defaultParams, parseParams, serializeParams, type SimParams } from './params.ts';
-import { SimTrainer } from './trainer.ts';
+import { SimTrainer } from './sim-trainer.ts';
 import type { SimWorld } from './world.ts';
 
 export const paramsFile = (stem: string) => `${stem}.params.json`;

@@ -4,9 +4,9 @@
  */
 import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
-import { prepareDialogue, runDialogue } from '../dialogue.ts';
-import type { ModelBackend } from '../model.ts';
-import { tokenNormalizerP80 } from '../reward.ts';
+import { prepareDialogue, runDialogue } from '../dialogue/dialogue.ts';
+import type { ModelBackend } from '../base/model-backend.ts';
+import { tokenNormalizerP80 } from '../reward/reward.ts';
 
 export const NORMALIZER_DIALOGUES = 100;
 export const NORMALIZER_TEMPERATURE = 0.7;

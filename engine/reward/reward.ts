@@ -17,14 +17,14 @@
  *   the utterances before the stop (0 when there are none).
  * - SFT path only: subtract `data_clean`'s penalty (see `dataCleanPenalty`).
  */
-import type { RewardWeights } from '../scenarios/schema.ts';
-import { dataCleanPenalty, hasMultiName } from './reward/names.ts';
-import { repeatKey } from './reward/repeat.ts';
+import type { RewardWeights } from '../../scenarios/schema.ts';
+import { dataCleanPenalty, hasMultiName } from './names.ts';
+import { repeatKey } from './repeat.ts';
 
-export { DATA_CLEAN_PENALTY, dataCleanPenalty, hasMultiName, nameMentions, type NameMentions } from './reward/names.ts';
-export { firstRepeat, hasRepeat, pythonStrip, repeatKey } from './reward/repeat.ts';
-export { numpyPercentileLinear, tokenNormalizerMax, tokenNormalizerP80 } from './reward/normalizer.ts';
-export { crossEntropyOf, utteranceCrossEntropies } from './reward/cross-entropy.ts';
+export { DATA_CLEAN_PENALTY, dataCleanPenalty, hasMultiName, nameMentions, type NameMentions } from './names.ts';
+export { firstRepeat, hasRepeat, pythonStrip, repeatKey } from './repeat.ts';
+export { numpyPercentileLinear, tokenNormalizerMax, tokenNormalizerP80 } from './normalizer.ts';
+export { crossEntropyOf, utteranceCrossEntropies } from './cross-entropy.ts';
 
 /** A dialogue of at most this many tokens gets token_score −1: too short to have exchanged anything. */
 export const SHORT_DIALOGUE_TOKENS = 40;

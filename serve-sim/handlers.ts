@@ -3,15 +3,15 @@
  * sampling, token ids, scoring, adapters and training (docs/http-protocol.md). No HTTP here
  * (server.ts), and no faults (faults.ts).
  */
-import type { ChatMessage, SampleRequest } from '../../model.ts';
-import { parseTrainingJob } from '../../training-job.ts';
-import { DITS_VERSION } from '../../version.ts';
-import { InputError } from '../../../scenarios/errors.ts';
-import { SimBackend } from '../backend.ts';
-import { defaultParams } from '../params.ts';
-import { countTokens } from '../tokcount.ts';
-import { readSimAdapter, runSimTrainingJob } from '../train-job.ts';
-import type { SimWorld } from '../world.ts';
+import type { ChatMessage, SampleRequest } from '../engine/base/model-backend.ts';
+import { parseTrainingJob } from '../engine/hook/training-job.ts';
+import { DITS_VERSION } from '../engine/base/version.ts';
+import { InputError } from '../scenarios/errors.ts';
+import { SimBackend } from '../engine/sim/backend.ts';
+import { defaultParams } from '../engine/sim/params.ts';
+import { countTokens } from '../engine/sim/tokcount.ts';
+import { readSimAdapter, runSimTrainingJob } from '../engine/sim/train-job.ts';
+import type { SimWorld } from '../engine/sim/world.ts';
 import {
   applyChatTemplate,
   decodeIds,
