@@ -23,7 +23,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../engine/storage/files.ts';
 import { spearman } from '../engine/influence/correlation.ts';
 import { firstOrderInfluence, validationSurrogate } from '../engine/influence/first-order.ts';
 import { keyedSeed, Rng } from '../engine/base/rng.ts';
-import type { SimParams } from '../engine/sim/params.ts';
+import { asSimParams } from '../engine/sim/params.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { PreferenceExample } from '../engine/base/trainer.ts';
 import { asExample, candidatePool, finalDpoOptions, FIRST_ORDER_FILE, iterDir, scoreTestTasks, type RunEnv, type PairLine } from './run-stages.ts';
@@ -140,10 +140,10 @@ export async function groupFirstOrder(
   const stored = storedFirstOrder(o.dir, o.influence);
   if (stored.every((x) => typeof x === 'number')) return { values: stored as number[], source: FIRST_ORDER_FILE };
   const sim = simOf(env);
-  const warm = env.models.load(join(o.dir, 'warm')) as SimParams;
+  const warm = asSimParams(env.models.load(join(o.dir, 'warm')));
   const { scenario, seed } = env.config;
   const surrogate = await validationSurrogate(sim.trainer.backendFor(warm), { scenario, tasks: env.tasks.validation, seed });
-  const values = firstOrderInfluence(sim.world, { warm, ref: o.sftModel as SimParams, pairs: o.pairs, groups: o.influence.groups, beta: scenario.reward.dpoBeta, surrogate });
+  const values = firstOrderInfluence(sim.world, { warm, ref: asSimParams(o.sftModel), pairs: o.pairs, groups: o.influence.groups, beta: scenario.reward.dpoBeta, surrogate });
   return { values, source: 'computed' };
 }
 

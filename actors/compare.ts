@@ -25,7 +25,7 @@ import {
   shareName,
 } from '../engine/report/plan.ts';
 import type { PairStats } from '../engine/influence/pair-stats.ts';
-import { generatorFor } from '../engine/dialogue/task-source.ts';
+import { generatorFor } from '../engine/tasks/task-source.ts';
 import { compareSpec, renderSvg } from '../engine/report/plot.ts';
 import { influenceShare, iterationSpend, summarize, type CompareResults, type IterationResult, type RunResult } from '../engine/report/results.ts';
 import { formatDuration, renderReport } from '../engine/report/table.ts';

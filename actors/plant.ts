@@ -13,7 +13,10 @@ import { mergePlanted, plantedKept, plantPairs, type PlantedKept, type PlantedLi
 import { readTreeRecords } from '../engine/tree/codec.ts';
 import { speakingOrder } from '../scenarios/prompt.ts';
 import type { Task } from '../scenarios/task.ts';
-import type { RunEnv } from './run-stages.ts';
+import type { SimWorld } from '../engine/sim/world.ts';
+import type { SelectionMode } from '../engine/influence/selection.ts';
+import type { KeyPart } from '../engine/base/rng.ts';
+import type { Scenario } from '../scenarios/schema.ts';
 
 export const PLANTED_PAIRS = 'planted-pairs.jsonl';
 export const PLANTED = 'planted.json';
@@ -35,12 +38,19 @@ export function withPlantedPairs<T>(searchPairs: readonly T[], dir: string): (T 
  * Writes `dir/planted-pairs.jsonl` from the search's trees in `dir/search`, when the run plants.
  * `searchSeed` is the seed the search dealt the context with, so prompts are the search's own.
  */
-export async function writePlantedPairs(env: RunEnv, t: number, o: { dir: string; searchSeed: number; pool: readonly PoolQ[] }): Promise<void> {
-  const counts = env.config.plant;
-  if (!counts) return;
-  if (!env.sim) throw new Error('planted pairs follow the simulated model\'s rules: they need an in-process run');
-  const { scenario } = env.config;
-  const tasks = new Map(env.tasks.search(t).map((task) => [task.id, task]));
+export interface PlantRequest {
+  /** Pairs of each kind to plant. */
+  counts: { harmful: number; helpful: number };
+  scenario: Scenario;
+  /** The iteration's search tasks, and the simulated model whose rules decide what harms. */
+  tasks: readonly Task[];
+  world: SimWorld;
+  key: readonly KeyPart[];
+}
+
+export async function writePlantedPairs(r: PlantRequest, o: { dir: string; searchSeed: number; pool: readonly PoolQ[] }): Promise<void> {
+  const { scenario, counts } = r;
+  const tasks = new Map(r.tasks.map((task) => [task.id, task]));
   const prompts = new Map<string, readonly string[]>();
   const systemPrompts = (id: string) => {
     let p = prompts.get(id);
@@ -48,13 +58,13 @@ export async function writePlantedPairs(env: RunEnv, t: number, o: { dir: string
     return p;
   };
   const planted = plantPairs({
-    world: env.sim.world,
+    world: r.world,
     trees: readTreeRecords(join(o.dir, 'search', 'trees.msgpack')),
     systemPrompts,
     order: speakingOrder(scenario),
     pool: o.pool,
     counts,
-    key: [env.config.seed, 'plant', t],
+    key: r.key,
   });
   const w = new JsonlWriter(join(o.dir, PLANTED_PAIRS));
   for (const p of planted) await w.write(p);
@@ -64,20 +74,19 @@ export async function writePlantedPairs(env: RunEnv, t: number, o: { dir: string
 export interface PlantedReport extends PlantedKept {
   /** What the run asked for per kind (planted is less when the trees had too few qualifying states). */
   requested: { harmful: number; helpful: number };
-  selection: RunEnv['config']['selection'];
+  selection: { mode: SelectionMode; alpha: number; gamma: number };
   /** The whole candidate pool (search pairs and planted) and what the selection kept of it. */
   pool: { pairs: number; kept: number };
 }
 
 /** Writes `dir/planted.json` after the selection, when the run plants. */
-export function writePlantedCounts(env: RunEnv, o: { dir: string; pool: number }): void {
-  const requested = env.config.plant;
-  if (!requested) return;
+export function writePlantedCounts(o: { dir: string; pool: number; requested: PlantedReport['requested']; selection: PlantedReport['selection'] }): void {
+  const { requested } = o;
   const kept = readJsonl(join(o.dir, 'selected.jsonl')) as { planted?: PlantedPair['planted'] }[];
   const report: PlantedReport = {
     ...plantedKept(readPlantedPairs(o.dir), kept),
     requested: { ...requested },
-    selection: env.config.selection,
+    selection: o.selection,
     pool: { pairs: o.pool, kept: kept.length },
   };
   writeJsonAtomic(join(o.dir, PLANTED), report);

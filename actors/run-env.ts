@@ -20,7 +20,7 @@ import { InputError } from '../scenarios/errors.ts';
 import type { Task } from '../scenarios/task.ts';
 import type { DatasetError } from '../scenarios/datasets/errors.ts';
 import { parseFieldMapping } from '../scenarios/datasets/index.ts';
-import { openTaskSource, type TaskSpec } from '../engine/dialogue/task-source.ts';
+import { openTaskSource, type TaskSpec } from '../engine/tasks/task-source.ts';
 import { iterationReport, readProgress, restoreMeters, type IterationReport } from './run-pipeline.ts';
 import { allocateTasks, iterDir, type RunConfig, type RunEnv } from './run-stages.ts';
 

@@ -24,7 +24,7 @@ import type { SearchPolicy } from '../engine/search/policy.ts';
 import { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import { isBudgetExhausted, Meter, metered, type MeterReading } from '../engine/base/budget.ts';
 import { InputError } from '../scenarios/errors.ts';
-import { peekTasks } from '../engine/dialogue/task-source.ts';
+import { peekTasks } from '../engine/tasks/task-source.ts';
 import { defaultSftSelection, selectedSftSource, speakingAgents, type SftCandidate } from '../engine/dialogue/sft-selection.ts';
 import { writeSearchReport } from '../engine/report/html/search-page.ts';
 import { searchTasks, type TaskFailure, type TaskSearchResult } from './coordinator-pool.ts';

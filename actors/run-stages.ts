@@ -27,7 +27,7 @@ import type { ModelBackend } from '../engine/base/model-backend.ts';
 import { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import { loadPolicyRef, type PolicyRef } from '../engine/search/policy-ref.ts';
 import { defaultSftSelection, selectSftExamples, sftCandidate, type SftCandidate } from '../engine/dialogue/sft-selection.ts';
-import { serializeParams, type SimParams } from '../engine/sim/params.ts';
+import { asSimParams, serializeParams, type SimParams } from '../engine/sim/params.ts';
 import type { RunModels } from '../engine/base/run-models.ts';
 import { SimTrainer } from '../engine/sim/sim-trainer.ts';
 import type { SimWorld } from '../engine/sim/world.ts';
@@ -324,7 +324,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
             scenario,
             policy: { source: ref.source, params: ref.params },
             seed: seed + t,
-            model: serializeParams(sftModel as SimParams),
+            model: serializeParams(asSimParams(sftModel)),
             worldTasks: [...env.sim.tasks],
             ...(probing ? { probe: { step: probeStepOptions(env), validation: { tasks: [...env.tasks.validation], seed } } } : {}),
           },
@@ -364,7 +364,12 @@ async function search(env: RunEnv, t: number): Promise<void> {
   } finally {
     await workers?.close();
   }
-  await writePlantedPairs(env, t, { dir: iterDir(env, t), searchSeed: seed + t, pool: trainPairs(env, t) as PoolQ[] });
+  const { plant } = env.config;
+  if (plant) {
+    if (!env.sim) throw new Error("planted pairs follow the simulated model's rules: they need an in-process run");
+    const request = { counts: plant, scenario, tasks: env.tasks.search(t), world: env.sim.world, key: [seed, 'plant', t] };
+    await writePlantedPairs(request, { dir: iterDir(env, t), searchSeed: seed + t, pool: trainPairs(env, t) as PoolQ[] });
+  }
 }
 
 /** One line of the search's pairs.jsonl, as the later stages read it. */
@@ -445,8 +450,8 @@ async function probes(env: RunEnv, t: number): Promise<void> {
           {
             scenario,
             worldTasks: [...env.sim.tasks],
-            warm: serializeParams(warmModel as SimParams),
-            ref: serializeParams(sftModel as SimParams),
+            warm: serializeParams(asSimParams(warmModel)),
+            ref: serializeParams(asSimParams(sftModel)),
             step: probeStepOptions(env),
             validation: { tasks: [...env.tasks.validation], seed },
           },
@@ -469,7 +474,7 @@ async function probes(env: RunEnv, t: number): Promise<void> {
     onProbe: () => env.progress?.({ done: ++probed, total: groups.length }),
   }).finally(() => workers?.close());
   writeJsonAtomic(join(iterDir(env, t), 'influence.json'), run);
-  if (env.sim) await writeFirstOrder(env, env.sim, t, { warm: warmModel as SimParams, ref: sftModel as SimParams, pairs, groups, run });
+  if (env.sim) await writeFirstOrder(env, env.sim, t, { warm: asSimParams(warmModel), ref: asSimParams(sftModel), pairs, groups, run });
 }
 
 /**
@@ -512,9 +517,9 @@ async function select(env: RunEnv, t: number): Promise<void> {
   const w = new JsonlWriter(join(iterDir(env, t), 'selected.jsonl'));
   for (const i of kept) await w.write({ index: i, influence: influence[i] ?? null, ...pool[i] });
   await w.close();
-  writePlantedCounts(env, { dir: iterDir(env, t), pool: pool.length });
+  if (env.config.plant) writePlantedCounts({ dir: iterDir(env, t), pool: pool.length, requested: env.config.plant, selection: env.config.selection });
   if (env.sim) {
-    const zero = zeroGradientPairs(env.sim.world, saved(env, t, 'sft') as SimParams, pool.map(asExample), env.config.scenario.reward.dpoBeta);
+    const zero = zeroGradientPairs(env.sim.world, asSimParams(saved(env, t, 'sft')), pool.map(asExample), env.config.scenario.reward.dpoBeta);
     writeJsonAtomic(join(iterDir(env, t), PAIR_STATS_FILE), pairStats(zero, kept) satisfies PairStats);
   }
 }
@@ -616,7 +621,7 @@ async function evaluate(env: RunEnv, t: number): Promise<void> {
     perDpoSeed,
     sft,
     ...(base ? { base } : {}),
-    ...(env.sim && temperature !== undefined ? { expected: await expectedScores(env, env.sim, sftModel as SimParams, dpoModels as SimParams[], temperature) } : {}),
+    ...(env.sim && temperature !== undefined ? { expected: await expectedScores(env, env.sim, asSimParams(sftModel), dpoModels.map(asSimParams), temperature) } : {}),
   };
   writeJsonAtomic(join(iterDir(env, t), 'eval.json'), result);
   // Cumulative meter readings after the iteration: per-iteration spend is the difference.

@@ -33,7 +33,7 @@ import { loadPolicy } from '../engine/search/policies/index.ts';
 import { DialogueScorer } from '../engine/dialogue/scoring.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
-import { openTaskSource } from '../engine/dialogue/task-source.ts';
+import { openTaskSource } from '../engine/tasks/task-source.ts';
 import { resolveScenario } from '../scenarios/scenario-file.ts';
 import type { Task } from '../scenarios/task.ts';
 import { median } from './stats.ts';

@@ -1,6 +1,6 @@
-/** The task-source flags of the commands, and the spec they stand for (engine/dialogue/task-source.ts reads it). */
+/** The task-source flags of the commands, and the spec they stand for (engine/tasks/task-source.ts reads it). */
 import type { Command } from 'commander';
-import { openTaskSource as openSpec, type TaskSource, type TaskSpec } from '../engine/dialogue/task-source.ts';
+import { openTaskSource as openSpec, type TaskSource, type TaskSpec } from '../engine/tasks/task-source.ts';
 import { parseFieldMapping, type DatasetError } from '../scenarios/datasets/index.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { generatorFor } from '../engine/dialogue/task-source.ts';
+import { generatorFor } from '../engine/tasks/task-source.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import { BUILTIN_POLICIES, loadPolicy } from '../engine/search/policies/index.ts';

@@ -3,18 +3,23 @@
  * information it is given. Randomness comes from the caller's keyed Rng, so a split depends
  * only on (run seed, task id).
  */
-import type { Rng } from '../engine/base/rng.ts';
 import type { Scenario, SplitRule } from './schema.ts';
 import type { ContextPiece, Task } from './task.ts';
 
-type Deal = (pieces: readonly ContextPiece[], agents: number, rng: Rng) => ContextPiece[][];
+/** What a deal draws on: the engine's keyed Rng has both (scenarios sit below the engine, so they name only this). */
+export interface DealRandom {
+  below(n: number): number;
+  shuffle<T>(items: readonly T[]): T[];
+}
+
+type Deal = (pieces: readonly ContextPiece[], agents: number, rng: DealRandom) => ContextPiece[][];
 
 function emptyHands(agents: number): ContextPiece[][] {
   return Array.from({ length: agents }, () => []);
 }
 
 /** Supporting pieces dealt round-robin in the given order, the rest each to a random agent; hands keep source order. */
-function dealSupporting(order: (supporting: ContextPiece[], rng: Rng) => ContextPiece[]): Deal {
+function dealSupporting(order: (supporting: ContextPiece[], rng: DealRandom) => ContextPiece[]): Deal {
   return (pieces, agents, rng) => {
     const owner = new Map<ContextPiece, number>();
     order(pieces.filter((p) => p.supporting), rng).forEach((p, i) => owner.set(p, i % agents));
@@ -45,7 +50,7 @@ const DEALS: Record<SplitRule, Deal> = {
 };
 
 /** The information lines each agent receives, in agent order. */
-export function splitContext(scenario: Scenario, task: Task, rng: Rng): string[][] {
+export function splitContext(scenario: Scenario, task: Task, rng: DealRandom): string[][] {
   const hands = DEALS[scenario.context.split](task.context, scenario.agents.length, rng);
   return hands.map((hand) =>
     hand.flatMap((p) => (scenario.context.firstSentenceOnly ? p.sentences.slice(0, 1) : p.sentences)).filter((s) => s.length > 0),

@@ -18,7 +18,7 @@ import { floatOption, intOption } from '../options.ts';
 import { Interrupted, PartialFailure } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { addTaskSourceOptions, openTaskSource, warnUnusedTaskFlags, type TaskSourceFlags } from '../task-source.ts';
-import { peekTasks } from '../../engine/dialogue/task-source.ts';
+import { peekTasks } from '../../engine/tasks/task-source.ts';
 import { AUTO_THREADS_MIN, THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { DITS_VERSION } from '../../engine/base/version.ts';
 

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { generatorFor } from '../../engine/dialogue/task-source.ts';
+import { generatorFor } from '../../engine/tasks/task-source.ts';
 import { writeJsonAtomic } from '../../engine/storage/files.ts';
 import { policyRef } from '../../engine/search/policy-ref.ts';
 import { SimBackend } from '../../engine/sim/backend.ts';

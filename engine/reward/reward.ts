@@ -1,5 +1,5 @@
 /**
- * Optima's reward (docs/dits-algorithm.md §2.1), as pure functions.
+ * Optima's reward (docs/algorithm.md §2.1), as pure functions.
  *
  *   R = correct + token_score + ppl_score            (search path: MCTS rollouts)
  *   R = correct + token_score + ppl_score − clean     (SFT path: `data_clean` runs after scoring)

@@ -31,6 +31,19 @@ export interface SimParams {
   readonly wording: Float64Array;
 }
 
+/**
+ * A run's model handle as the simulator's parameters. The pipeline holds handles of whatever
+ * backend runs it; the analyses that need exact gradients ask the simulator to take its own
+ * handles back, and a handle of another backend is a bug, said here rather than deep in a gradient.
+ */
+export function asSimParams(handle: unknown): SimParams {
+  const p = handle as Partial<SimParams> | null;
+  if (p === null || typeof p !== 'object' || !(p.weights instanceof Float64Array) || !(p.skills instanceof Float64Array) || !Array.isArray(p.moves)) {
+    throw new TypeError('a model handle of the simulated model was expected (the run is not in process)');
+  }
+  return p as SimParams;
+}
+
 /** The JSON-safe form written next to a run and read back by `parseParams`. */
 export interface SerializedParams {
   format: 'dits-sim-params';

@@ -8,19 +8,8 @@ import type { ChatMessage } from '../base/model-backend.ts';
 import { keyedSeed } from '../base/rng.ts';
 import { M, type AgentKind } from './moves.ts';
 import type { OracleRecord } from './oracle.ts';
-import type { PromptView, SimWorld } from './world.ts';
+import type { PromptView, SimWorld, UtteranceInfo } from './world.ts';
 
-/** What one utterance says, as far as the model reads it (memoised per task and text). */
-export interface UtteranceInfo {
-  /** The `Name:` prefix ('' when absent). */
-  speaker: string;
-  /** Parsed answer in the world's format ('' when none). */
-  answer: string;
-  /** Bit i set when a phrasing of move i matches the text. */
-  moves: number;
-  /** Indices into oracle.facts quoted verbatim. */
-  facts: number[];
-}
 
 export type VerifierSignal = 'none' | 'ok' | 'flag';
 

@@ -8,10 +8,21 @@ import type { Scenario } from '../../scenarios/schema.ts';
 import type { Task } from '../../scenarios/task.ts';
 import { buildOracle, fallbackOracle, type OracleRecord } from './oracle.ts';
 import type { AgentKind } from './moves.ts';
-import type { UtteranceInfo } from './state.ts';
 import { Recogniser, type Family } from './templates.ts';
 
 /** One task as the world holds it: the oracle is built on first use. */
+/** What one utterance says, as far as the model reads it (memoised per task and text). */
+export interface UtteranceInfo {
+  /** The `Name:` prefix ('' when absent). */
+  speaker: string;
+  /** Parsed answer in the world's format ('' when none). */
+  answer: string;
+  /** Bit i set when a phrasing of move i matches the text. */
+  moves: number;
+  /** Indices into oracle.facts quoted verbatim. */
+  facts: number[];
+}
+
 export interface TaskEntry {
   task: Task;
   /** The question without surrounding whitespace, which prompt rendering may trim. */

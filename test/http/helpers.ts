@@ -1,7 +1,7 @@
 /** Set-up of the end-to-end tests over HTTP: serve-sim in the test process, dits as a child process. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { generatorFor } from '../../engine/dialogue/task-source.ts';
+import { generatorFor } from '../../engine/tasks/task-source.ts';
 import { startSimServer, type FaultOptions, type SimServer } from '../../serve-sim/server.ts';
 import { createSimWorld } from '../../engine/sim/world.ts';
 import { resolveScenario } from '../../scenarios/scenario-file.ts';

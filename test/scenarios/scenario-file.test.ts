@@ -92,7 +92,7 @@ describe('scenario files', () => {
     }
   });
 
-  it('gives the built-ins the per-dataset settings of the algorithm notes', () => {
+  it('gives the built-ins the per-dataset settings of docs/algorithm.md', () => {
     const get = (n: string) => resolveScenario(n).scenario;
     expect(get('gsm8k')).toMatchObject({ family: 'debate', metric: 'em', answer: { format: 'boxed' } });
     expect(get('math')).toMatchObject({ metric: 'math', turns: { maxTokens: 5000 } });

@@ -3,23 +3,23 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { resolveScenario } from '../scenarios/scenario-file.ts';
-import { llama3Count } from '../scenarios/tokens.ts';
-import type { ChatMessage } from '../engine/base/model-backend.ts';
-import { SimBackend } from '../engine/sim/backend.ts';
-import { textDistribution } from '../engine/sim/distribution.ts';
-import { FEATURE_COUNT } from '../engine/sim/features.ts';
-import { generateArithmeticTasks, generateIeTasks } from '../engine/sim/generate.ts';
-import { logLikelihoodSync } from '../engine/sim/likelihood.ts';
-import { M, MOVE_COUNT, SKILL_COUNT, SKILL_MOVES } from '../engine/sim/moves.ts';
-import { baseAccuracy, contents, SKILL_CAP, skilledAccuracy } from '../engine/sim/outcomes.ts';
-import { defaultParams, WORDING_COUNT, type SimParams } from '../engine/sim/params.ts';
-import { moveProbabilities, policyInput, softmaxMoves } from '../engine/sim/policy.ts';
-import { sampleSync } from '../engine/sim/sample.ts';
-import { agentPrompts } from '../test/sim/helpers.ts';
-import { dialogueState } from '../engine/sim/state.ts';
-import { countTokens } from '../engine/sim/tokcount.ts';
-import { createSimWorld } from '../engine/sim/world.ts';
+import { resolveScenario } from '../../scenarios/scenario-file.ts';
+import { llama3Count } from '../../scenarios/tokens.ts';
+import type { ChatMessage } from '../../engine/base/model-backend.ts';
+import { SimBackend } from '../../engine/sim/backend.ts';
+import { textDistribution } from '../../engine/sim/distribution.ts';
+import { FEATURE_COUNT } from '../../engine/sim/features.ts';
+import { generateArithmeticTasks, generateIeTasks } from '../../engine/sim/generate.ts';
+import { logLikelihoodSync } from '../../engine/sim/likelihood.ts';
+import { M, MOVE_COUNT, SKILL_COUNT, SKILL_MOVES } from '../../engine/sim/moves.ts';
+import { baseAccuracy, contents, SKILL_CAP, skilledAccuracy } from '../../engine/sim/outcomes.ts';
+import { defaultParams, WORDING_COUNT, type SimParams } from '../../engine/sim/params.ts';
+import { moveProbabilities, policyInput, softmaxMoves } from '../../engine/sim/policy.ts';
+import { sampleSync } from '../../engine/sim/sample.ts';
+import { agentPrompts } from './helpers.ts';
+import { dialogueState } from '../../engine/sim/state.ts';
+import { countTokens } from '../../engine/sim/tokcount.ts';
+import { createSimWorld } from '../../engine/sim/world.ts';
 
 const setups = (['gsm8k', 'hotpotqa'] as const).map((name) => {
   const scenario = resolveScenario(name).scenario;
