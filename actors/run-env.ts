@@ -22,7 +22,7 @@ import type { DatasetError } from '../scenarios/datasets/errors.ts';
 import { parseFieldMapping } from '../scenarios/datasets/index.ts';
 import { openTaskSource, type TaskSpec } from '../engine/tasks/task-source.ts';
 import { iterationReport, readProgress, restoreMeters, type IterationReport } from './run-pipeline.ts';
-import { allocateTasks, iterDir, type RunConfig, type RunEnv } from './run-stages.ts';
+import { allocateTasks, DEFAULT_CONCURRENCY, iterDir, type RunConcurrency, type RunConfig, type RunEnv } from './run-stages.ts';
 
 /** Where a run's tasks come from. */
 export interface RunTaskSource {
@@ -75,6 +75,8 @@ export interface RunSession {
   apiKey?: string;
   quiet?: boolean;
   log?: (line: string) => void;
+  /** Work in flight at once; no output depends on it (RunEnv.concurrency). */
+  concurrency?: Partial<RunConcurrency>;
 }
 
 /** The training settings of every run, in the simulated model's units (docs/simulated-model.md). */
@@ -134,7 +136,14 @@ export async function taskPool(config: RunConfig, source: RunTaskSource, onBadRo
 export async function createRunEnv(out: string, manifest: RunManifest, session: RunSession = { cache: true }): Promise<RunEnv> {
   const { config } = manifest;
   const pool = await taskPool(config, manifest.tasks, (err) => session.log?.(`skipped bad row: ${err.message}`));
-  const common = { out, config, tasks: allocateTasks(pool, config), meters: restoreMeters(readProgress(out)), ...(session.log ? { log: session.log } : {}) };
+  const common = {
+    out,
+    config,
+    tasks: allocateTasks(pool, config),
+    meters: restoreMeters(readProgress(out)),
+    concurrency: { ...DEFAULT_CONCURRENCY, ...session.concurrency },
+    ...(session.log ? { log: session.log } : {}),
+  };
   const backend = manifest.backend ?? { kind: 'sim' };
   if (backend.kind === 'sim') {
     const world = createSimWorld(config.scenario, pool);

@@ -11,6 +11,7 @@ import type { Scenario } from '../scenarios/schema.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { RunSizes } from '../engine/base/run-sizes.ts';
 import type { Task } from '../scenarios/task.ts';
+import pLimit from 'p-limit';
 import { ERROR, LARGE, prepareDialogue, runDialogue } from '../engine/dialogue/dialogue.ts';
 import type { SftExample } from '../engine/base/examples.ts';
 import { JsonlWriter, writeJsonAtomic } from '../engine/storage/files.ts';
@@ -162,6 +163,21 @@ export interface RunWorkers {
   probes(spec: WorkerProbeSpec, threads: number, meter: Meter): { probe(pairs: readonly PreferenceExample[]): Promise<number>; close(): Promise<void> };
 }
 
+/**
+ * Work in flight at once in the main thread. Outputs never depend on it (every dialogue is keyed
+ * by its task and sample, results are kept in task order); it decides how busy a server is kept.
+ * Against an inference server, requests in flight are about search × the node's samples and
+ * sft × --sft-samples, bounded by --max-in-flight per endpoint.
+ */
+export interface RunConcurrency {
+  /** Tasks searched at once. */
+  search: number;
+  /** Tasks whose SFT samples are drawn at once. */
+  sft: number;
+}
+
+export const DEFAULT_CONCURRENCY: RunConcurrency = { search: 16, sft: 16 };
+
 export interface RunEnv {
   out: string;
   config: RunConfig;
@@ -174,6 +190,7 @@ export interface RunEnv {
   workers?: RunWorkers;
   /** Probes at once (default: all); an inference server may want fewer adapters loaded at a time. */
   probeConcurrency?: number;
+  concurrency: RunConcurrency;
   meters: Record<MeterName, Meter>;
   /** Frees what the run holds (a server's connections and loaded adapters). */
   close(): Promise<void>;
@@ -238,10 +255,10 @@ async function sftData(env: RunEnv, t: number): Promise<void> {
   const { scenario, seed, sftSamples } = env.config;
   const model = backend(env, previousModel(env, t), 'sft', t);
   const scorer = new DialogueScorer(scenario, initialModel(env));
-  const candidates: SftCandidate[] = [];
   const tasks = env.tasks.sft(t);
-  env.progress?.({ done: 0, total: tasks.length });
-  for (const [i, task] of tasks.entries()) {
+  let done = 0;
+  env.progress?.({ done, total: tasks.length });
+  const sampleTask = async (task: Task): Promise<SftCandidate | undefined> => {
     const setup = prepareDialogue(scenario, task, seed);
     const samples = await Promise.all(
       Array.from({ length: sftSamples }, async (_, k) => {
@@ -250,9 +267,11 @@ async function sftData(env: RunEnv, t: number): Promise<void> {
       }),
     );
     const c = sftCandidate(scorer, { task, systemPrompts: setup.systemPrompts, samples });
-    if (c) candidates.push(c);
-    env.progress?.({ done: i + 1, total: tasks.length });
-  }
+    env.progress?.({ done: ++done, total: tasks.length });
+    return c;
+  };
+  const limit = pLimit(env.concurrency.sft);
+  const candidates = (await Promise.all(tasks.map((task) => limit(() => sampleTask(task))))).filter((c) => c !== undefined);
   const examples = selectSftExamples(scenario, candidates, defaultSftSelection(scenario));
   const w = new JsonlWriter(join(iterDir(env, t), 'sft-data.jsonl'));
   for (const e of examples) await w.write(e);
@@ -348,7 +367,7 @@ async function search(env: RunEnv, t: number): Promise<void> {
       ...(probing ? { probe: searchProbe(env, sftModel) } : {}),
       seed: seed + t,
       out,
-      concurrency: 8,
+      concurrency: env.concurrency.search,
       formats: [],
       report: false,
       ...(workers ? { searcher: workers.searcher } : {}),

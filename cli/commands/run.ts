@@ -10,7 +10,7 @@ import { SELECTION_MODES, type SelectionMode } from '../../engine/influence/sele
 import type { MeterName, MeterReading } from '../../engine/base/budget.ts';
 import { iterationReport, readProgress, runPipeline, type RunProgress, type StageMark } from '../../actors/run-pipeline.ts';
 import { createRunEnv, DEFAULT_TRAINING, iterationMeters, MANIFEST, METRICS, newAdapterPrefix, readManifest, writeRunMetrics, type RunBackend, type RunManifest, type RunSession } from '../../actors/run-env.ts';
-import { searchPolicyRef, STAGE_LABELS, STAGES, type RunConfig, type RunEnv, type RunWorkers } from '../../actors/run-stages.ts';
+import { DEFAULT_CONCURRENCY, searchPolicyRef, STAGE_LABELS, STAGES, type RunConfig, type RunEnv, type RunWorkers } from '../../actors/run-stages.ts';
 import { loadPolicyRef, policyRef } from '../../engine/search/policy-ref.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { collectParam } from './search.ts';
@@ -33,6 +33,8 @@ interface RunFlags extends RunSizeFlags, BackendFlags {
   trainerCmd?: string;
   trainerUrl?: string;
   probeConcurrency: number;
+  searchConcurrency: number;
+  sftConcurrency: number;
   threads: ThreadsChoice;
   scenario: string;
   tasks?: string;
@@ -93,6 +95,7 @@ function session(cmd: Command, flags: RunFlags, notice: (line: string) => void):
     ...(flags.apiKey !== undefined ? { apiKey: flags.apiKey } : {}),
     ...(flags.quiet !== undefined ? { quiet: flags.quiet } : {}),
     log: notice,
+    concurrency: { search: flags.searchConcurrency, sft: flags.sftConcurrency },
   };
 }
 
@@ -199,7 +202,9 @@ export function registerRunCommand(program: Command): void {
   addBackendOptions(cmd)
     .option('--trainer-cmd <template>', `openai: the trainer hook, a shell command per training job; placeholders ${HOOK_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} (README: Trainer hook)`)
     .option('--trainer-url <url>', 'openai: the trainer hook as an HTTP endpoint the job is POSTed to (serve-sim: <server>/sim/train)')
-    .option('--threads <n|auto>', `${THREADS_HELP}. In-process runs without --budget-tokens; the search also not with --policy dits`, threadsOption, 'auto')
+    .option('--threads <n|auto>', `${THREADS_HELP}. The search and the probes of in-process runs without --budget-tokens`, threadsOption, 'auto')
+    .option('--search-concurrency <n>', 'tasks searched at once in the main thread (each node samples several rollouts: against a server, keep search x samples near --max-in-flight); no output depends on it', intOption(1, 4096), DEFAULT_CONCURRENCY.search)
+    .option('--sft-concurrency <n>', 'tasks whose --sft-samples dialogues are sampled at once; no output depends on it', intOption(1, 4096), DEFAULT_CONCURRENCY.sft)
     .option('--probe-concurrency <n>', 'openai: influence probes at once, each with its own adapter loaded', intOption(1, 256), 4)
     .description('the DITS loop (§3.4): per iteration SFT data, SFT, search, warm start, influence probes, selection, DPO, evaluation')
     .option('--scenario <name|file>', 'built-in scenario name or scenario file', 'hotpotqa')
