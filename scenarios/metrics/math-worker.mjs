@@ -1,20 +1,21 @@
 // @ts-check
 /**
- * MATH answer equivalence (§1.3), run in a worker thread so that the parent can cut a
- * pathological expression off at its time limit by terminating this thread; a blocked
- * event loop here never stalls the engine.
+ * MATH answer equivalence (§1.3), in a worker thread so that a blocked event loop here never
+ * stalls the engine, and a pair that outruns the crash guard can be stopped by terminating the
+ * thread. It sits beside its metric, not in workers/: scenarios/ may not import from workers/.
  *
- * Plain JS because the worker starts without the TypeScript loader.
- *
- * Protocol: the parent posts `{ id, a, b }` (two Minerva-normalised answers); the worker
- * answers `{ id, equal, error? }`. It posts `{ type: 'ready' }` once the Compute Engine is
- * loaded, so start-up time never counts against a request's time limit.
+ * Plain JS because the worker starts without the TypeScript loader. The parent calls
+ * `check(a, b)` through Comlink with two Minerva-normalised answers and gets a verdict:
+ * 'equal', 'different', or 'over-budget' (see BUDGET below and math.ts).
  *
  * The reference (sympy `parse_latex`, then `simplify(a - b) == 0`) cannot read tuples or
  * intervals; here they are compared element-wise, and scalars by exact numeric evaluation or,
  * when free variables are present, by evaluation at fixed probe points.
  */
 import { parentPort } from 'node:worker_threads';
+import { expose } from 'comlink';
+// comlink has no exports map; its ESM adapter is the one file Node resolves as a module.
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 
 // The Compute Engine draws on Math.random in a few places (primality witnesses, generated
 // names). A fixed-seed generator, reset before every request, keeps each verdict a pure
@@ -47,6 +48,139 @@ const MAX_NESTING = 8;
 const BARE_FUNCTIONS = /(?<![\\a-zA-Z])(arcsin|arccos|arctan|sinh|cosh|tanh|sin|cos|tan|cot|sec|csc|log|ln|exp)(?![a-zA-Z])/g;
 const RELATIONS = new Set(['Less', 'LessEqual', 'Greater', 'GreaterEqual', 'Equal', 'NotEqual']);
 const COLLECTIONS = new Set(['List', 'Tuple', 'Matrix', 'Set', 'Sequence', 'Pair', 'Triple', 'Single']);
+
+/**
+ * BUDGET. The Compute Engine computes exact values (10^{10^8} has 10^8 digits: ~17 s) and its
+ * own limits do not help: in 0.26 `timeLimit` is wall-clock and never armed, `iterationLimit`
+ * only bounds Loop and collection iteration, `recursionLimit` is unused. So the cost of a
+ * scalar is bounded from its input, before the engine evaluates anything, and a scalar past
+ * the bound is equal only to its textual twin. The bound, on the non-canonical parse:
+ *  - each side is at most MAX_INPUT_CHARS, each scalar at most MAX_SCALAR_CHARS, the parse at
+ *    most MAX_DEPTH deep;
+ *  - work = the sum over nodes of an upper bound on the digits of the node's exact value, times
+ *    the terms of an enclosing sum or product, at most MAX_WORK digits.
+ * Ordinary answers sit far below every limit (10^{400} costs 400; a 3x3 matrix of fractions
+ * about 60), and a scalar at the limit takes milliseconds, not seconds.
+ */
+const MAX_INPUT_CHARS = 10_000;
+const MAX_SCALAR_CHARS = 2_000;
+const MAX_DEPTH = 64;
+const MAX_WORK = 100_000;
+/** Above every probe value and every named constant the engine knows (π, e). */
+const SYMBOL_BOUND = 4;
+const INFINITIES = new Set(['PositiveInfinity', 'NegativeInfinity', 'ComplexInfinity']);
+/** Numeric integration and limits evaluate their body many times; the engine does not say how often. */
+const SAMPLED = new Set(['Integrate', 'NIntegrate', 'Limit', 'NLimit']);
+const SAMPLES = 1_000;
+
+class OverBudget extends Error {}
+
+/** Digits of a numeric literal's exact value: mantissa digits plus the decimal exponent. */
+function literalDigits(text) {
+  const m = /^[+-]?(\d*)\.?(\d*)(?:e([+-]?\d+))?$/i.exec(text);
+  if (!m) return text.length;
+  return Math.max(1, (m[1] ?? '').length + (m[2] ?? '').length + Math.abs(Number(m[3] ?? 0)));
+}
+
+/**
+ * {digits, bound, work} of a MathJSON node: an upper bound on the digits of its exact value,
+ * one on its magnitude (what an exponent, a factorial or a summation range is charged by),
+ * and the work of computing it. Throws OverBudget as soon as a limit is passed.
+ * @returns {{ digits: number, bound: number, work: number }}
+ */
+function cost(node, depth) {
+  if (depth > MAX_DEPTH) throw new OverBudget();
+  if (typeof node === 'number') return leaf(Number.isFinite(node) ? literalDigits(String(node)) : 1, Math.abs(node));
+  if (typeof node === 'string') return leaf(1, INFINITIES.has(node) ? Infinity : SYMBOL_BOUND);
+  if (!Array.isArray(node)) {
+    if (node && typeof node.num === 'string') return leaf(literalDigits(node.num), Math.abs(Number(node.num)));
+    if (node && Array.isArray(node.fn)) return cost(node.fn, depth);
+    return leaf(1, SYMBOL_BOUND);
+  }
+  const [head, ...args] = node;
+  if (head === 'Sum' || head === 'Product' || SAMPLED.has(head)) return iterated(head, args, depth);
+  const c = args.map((arg) => cost(arg, depth + 1));
+  const work = c.reduce((w, x) => w + x.work, 0);
+  const digitSum = c.reduce((d, x) => d + x.digits, 0) + 1;
+  const [p, q] = c;
+  let digits = digitSum;
+  let bound = 10 ** digitSum;
+  switch (head) {
+    case 'Negate':
+    case 'Abs':
+    case 'Delimiter':
+      if (c.length >= 1 && p) bound = p.bound;
+      break;
+    case 'Add':
+    case 'Subtract':
+      bound = c.reduce((b, x) => b + x.bound, 0);
+      break;
+    case 'Multiply':
+    case 'InvisibleOperator':
+      bound = c.reduce((b, x) => b * Math.max(1, x.bound), 1);
+      break;
+    case 'Divide':
+    case 'Rational':
+      // A nonzero quotient's denominator of d digits is at least 10^-d.
+      if (p && q) bound = Math.max(1, p.bound) * 10 ** q.digits;
+      break;
+    case 'Power':
+      if (p && q) {
+        // An integer's digits grow by its log per unit of exponent (10^400 has 401, not 800).
+        const perUnit = isIntegerLiteral(args[0]) ? Math.log10(Math.max(p.bound, 2)) : p.digits;
+        digits = perUnit * Math.max(1, q.bound) + q.digits + 1;
+        bound = Math.max(1, p.bound) ** q.bound;
+      }
+      break;
+    case 'Sqrt':
+    case 'Root':
+      if (p) bound = Math.max(1, p.bound);
+      break;
+    case 'Factorial':
+    case 'Factorial2':
+    case 'Gamma':
+      if (p) {
+        digits = p.bound * Math.log10(Math.max(p.bound, 10)) + p.digits;
+        bound = 10 ** digits;
+      }
+      break;
+  }
+  return charge(digits, bound, work);
+}
+
+function isIntegerLiteral(node) {
+  return typeof node === 'number' ? Number.isInteger(node) : typeof node?.num === 'string' && /^[+-]?\d+$/.test(node.num);
+}
+
+function leaf(digits, bound) {
+  return charge(digits, bound, 0);
+}
+
+function charge(digits, bound, work) {
+  const total = work + digits;
+  if (!(total <= MAX_WORK)) throw new OverBudget();
+  return { digits, bound: Number.isNaN(bound) ? Infinity : bound, work: total };
+}
+
+/** Sum, Product, …: the body is paid for once per term (a range's terms are bounded by its ends). */
+function iterated(head, [body, ...limits], depth) {
+  let terms = SAMPLED.has(head) ? SAMPLES : 1;
+  let work = 0;
+  for (const limit of limits) {
+    const ends = Array.isArray(limit) && limit[0] === 'Tuple' ? limit.slice(2) : [];
+    const c = ends.map((end) => cost(end, depth + 2));
+    work += c.reduce((w, x) => w + x.work, 0);
+    if (!SAMPLED.has(head)) terms *= c.length === 2 ? c.reduce((t, x) => t + x.bound, 1) : Infinity;
+  }
+  const b = cost(body, depth + 1);
+  return charge(b.digits * terms, Infinity, work + b.work * terms);
+}
+
+/** Throws OverBudget when `s` is past the budget, before the engine evaluates anything. */
+function checkBudget(s) {
+  if (s.length > MAX_SCALAR_CHARS) throw new OverBudget();
+  cost(ce.parse(s, { canonical: false }).json, 0);
+}
 
 /** LaTeX clean-up the Compute Engine needs (it rejects \dfrac, \left., \$, \displaystyle, …). */
 function clean(input) {
@@ -175,6 +309,14 @@ function scalarEquivalent(a, b) {
   if (textKey(a) === textKey(b)) return true;
   // The engine would read "Evelyn" and "Evenly" as the same product of six letters.
   if (isWordy(a) || isWordy(b)) return false;
+  try {
+    checkBudget(a);
+    checkBudget(b);
+  } catch (err) {
+    if (!(err instanceof OverBudget)) throw err;
+    overBudget = true;
+    return false;
+  }
   const x = ce.parse(a);
   const y = ce.parse(b);
   // Unparseable counts as wrong, as the reference's LaTeXParsingError does.
@@ -245,24 +387,27 @@ function close(p, q) {
   return d <= ABS_TOL || d <= REL_TOL * Math.max(Math.abs(p), Math.abs(q));
 }
 
-/** The verdict for one pair; any engine failure counts as "not equivalent". */
+/** Set when some scalar of the pair in hand was past the budget. */
+let overBudget = false;
+
+/**
+ * The verdict for one pair. An engine failure (an input it cannot handle) is "different"; a
+ * pair that is not equal and needed a scalar past the budget is "over-budget".
+ * @returns {'equal' | 'different' | 'over-budget'}
+ */
 function check(a, b) {
+  if (a.length > MAX_INPUT_CHARS || b.length > MAX_INPUT_CHARS) return 'over-budget';
   reseed();
+  overBudget = false;
   ce.pushScope(); // symbols declared while parsing one pair never leak into the next
   try {
-    return { equal: equivalent(clean(a), clean(b), 0) };
-  } catch (err) {
-    return { equal: false, error: err instanceof Error ? err.message : String(err) };
+    if (equivalent(clean(a), clean(b), 0)) return 'equal';
+  } catch {
+    // Counted as not equivalent, as the reference counts its parser's and simplifier's errors.
   } finally {
     ce.popScope();
   }
+  return overBudget ? 'over-budget' : 'different';
 }
 
-if (parentPort) {
-  const port = parentPort;
-  port.on('message', (msg) => {
-    const { id, a, b } = msg;
-    port.postMessage({ id, ...check(String(a), String(b)) });
-  });
-  port.postMessage({ type: 'ready' });
-}
+if (parentPort) expose({ check, loaded: () => true }, nodeEndpoint(parentPort));
