@@ -148,7 +148,6 @@ export const searchMachine = setup({
     failed: ({ context }) => context.error !== null,
     /** `advance` spawned no node: the selections are spent. */
     budgetSpent: ({ context }) => context.node === null,
-    fromCurrentNode: ({ context, event }) => (event as NodeSettledEvent).node === context.choice,
     probesWaiting: ({ context }) => context.toProbe.length > 0,
   },
 }).createMachine({
@@ -176,7 +175,7 @@ export const searchMachine = setup({
     expanding: {
       exit: 'stopNode',
       on: {
-        NODE_SETTLED: { guard: 'fromCurrentNode', target: 'integrated', actions: 'integrate' },
+        NODE_SETTLED: { target: 'integrated', actions: 'integrate' },
         NODE_FAILED: { target: 'failing', actions: 'recordNodeFailure' },
       },
     },
