@@ -75,12 +75,10 @@ const pipeline = setup({
     finished: ({ context }) => context.next >= context.env.config.iterations * STAGES.length || context.allowance <= 0,
   },
   actions: {
-    record: assign(({ context }) => {
-      const mark = markAt(context.next);
-      const completed = [...context.completed, mark];
-      writeJsonAtomic(join(context.env.out, PROGRESS), { completed, meters: meterReadings(context.env) } satisfies RunProgress);
-      return { completed, next: context.next + 1, allowance: context.allowance - 1 };
-    }),
+    record: assign(({ context }) => ({ completed: [...context.completed, markAt(context.next)], next: context.next + 1, allowance: context.allowance - 1 })),
+    // After `record`, in the same transition: XState runs it before the next stage starts, so a
+    // kill between two stages finds every finished stage on record.
+    saveProgress: ({ context }) => writeJsonAtomic(join(context.env.out, PROGRESS), { completed: context.completed, meters: meterReadings(context.env) } satisfies RunProgress),
   },
 }).createMachine({
   id: 'run',
@@ -92,7 +90,7 @@ const pipeline = setup({
       invoke: {
         src: 'stage',
         input: ({ context }) => ({ env: context.env, mark: markAt(context.next) }),
-        onDone: { target: 'deciding', actions: 'record' },
+        onDone: { target: 'deciding', actions: ['record', 'saveProgress'] },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
     },

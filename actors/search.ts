@@ -19,7 +19,7 @@
  * ends in 'error' with a message naming the task, and leaves no rollout running.
  */
 import { assign, createActor, enqueueActions, fromPromise, sendTo, setup, stopChild, type ActorRefFrom, type InspectionEvent } from 'xstate';
-import { toPreferencePair, type TreePair } from '../engine/search/pairs.ts';
+import type { TreePair } from '../engine/search/pairs.ts';
 import { describeFault, groupsDue, PolicyFault, initialLoopState, integrateSelection, nextStep, recordProbes, type LoopState, type LoopTask } from '../engine/search/loop.ts';
 import type { PreferenceExample } from '../engine/base/trainer.ts';
 import type { DialogueSetup } from '../engine/dialogue/dialogue.ts';
@@ -31,6 +31,7 @@ import { TreeStore } from '../engine/tree/store.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import type { Task } from '../scenarios/task.ts';
 import { nodeMachine, type NodeActorRef, type NodeFailedEvent, type NodeInput, type NodeSettledEvent } from './node.ts';
+import { probeExamples, searchFailure } from './search-support.ts';
 
 export interface SearchInput {
   task: Task;
@@ -79,10 +80,7 @@ interface SearchContext {
   toProbe: TreePair[][];
 }
 
-function failure(context: SearchContext, what: string, cause?: unknown): Error {
-  const detail = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`;
-  return new Error(`search of task ${context.input.task.id} failed: ${what}${detail}`, { cause });
-}
+const failure = (context: SearchContext, what: string, cause?: unknown) => searchFailure(context.input.task.id, what, cause);
 
 export const searchMachine = setup({
   types: {} as {
@@ -150,7 +148,6 @@ export const searchMachine = setup({
     failed: ({ context }) => context.error !== null,
     /** `advance` spawned no node: the selections are spent. */
     budgetSpent: ({ context }) => context.node === null,
-    fromCurrentNode: ({ context, event }) => (event as NodeSettledEvent).node === context.choice,
     probesWaiting: ({ context }) => context.toProbe.length > 0,
   },
 }).createMachine({
@@ -178,7 +175,7 @@ export const searchMachine = setup({
     expanding: {
       exit: 'stopNode',
       on: {
-        NODE_SETTLED: { guard: 'fromCurrentNode', target: 'integrated', actions: 'integrate' },
+        NODE_SETTLED: { target: 'integrated', actions: 'integrate' },
         NODE_FAILED: { target: 'failing', actions: 'recordNodeFailure' },
       },
     },
@@ -190,12 +187,7 @@ export const searchMachine = setup({
         src: 'probes',
         input: ({ context }) => ({
           probe: context.input.probe as (pairs: PreferenceExample[]) => Promise<number>,
-          groups: context.toProbe.map((g) =>
-            g.map((pair) => {
-              const p = toPreferencePair(context.loop.tree, pair, context.input.task.id, context.task.agentNames, context.input.setup.systemPrompts);
-              return { messages: p.prompt, speaker: p.speaker, chosen: p.chosen, rejected: p.rejected };
-            }),
-          ),
+          groups: probeExamples(context.loop.tree, context.toProbe, context.input.task.id, context.task.agentNames, context.input.setup.systemPrompts),
         }),
         onDone: { target: 'selecting', actions: 'recordProbes' },
         onError: { target: 'failing', actions: 'recordProbeFailure' },

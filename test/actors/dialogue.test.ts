@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createActor, createMachine, toPromise, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { createActor, createMachine, toPromise, type AnyActorRef, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import { rolloutLogic, type DialogueInput } from '../../actors/dialogue.ts';
 import { nodeMachine } from '../../actors/node.ts';
 import { prepareDialogue, runDialogue, type DialogueOptions } from '../../engine/dialogue/dialogue.ts';
@@ -125,21 +125,24 @@ describe('rollout actor', () => {
     expect(actor.getSnapshot().status).toBe('stopped');
   });
 
-  it("a node's rollouts stopped mid-turn (CANCEL) abort every model call in flight", async () => {
+  it('a node stopped mid-turn by its owner aborts every model call in flight', async () => {
     const { hanging, calls } = manual();
-    const node = createActor(nodeMachine, {
-      input: { node: 0, iteration: 0, seed: 1, setup, backend: hanging, scorer: undefined as never, normalizer: 100, temperature: 0.7, history: [] },
-    }).start();
+    const input = { node: 0, iteration: 0, seed: 1, setup, backend: hanging, scorer: undefined as never, normalizer: 100, temperature: 0.7, history: [] };
+    // Owned as the coordinator owns it: leaving the state that holds the node stops it.
+    const owner = createActor(
+      createMachine({ initial: 'owning', states: { owning: { invoke: { id: 'node', src: nodeMachine, input }, on: { RELEASE: 'released' } }, released: {} } }),
+    ).start();
+    const node = owner.getSnapshot().children.node as AnyActorRef;
     node.send({ type: 'EXPAND', rollouts: 3 });
     expect(calls).toHaveLength(3);
-    // Rollout 0 gets its first reply and is on its second turn when the node is cancelled.
+    // Rollout 0 gets its first reply and is on its second turn when the node is stopped.
     calls[0]?.answer();
     await new Promise((r) => setTimeout(r, 5));
     expect(calls).toHaveLength(4);
     expect(calls.some((c) => c.signal.aborted)).toBe(false);
-    node.send({ type: 'CANCEL' });
-    expect(node.getSnapshot().value).toBe('cancelled');
+    owner.send({ type: 'RELEASE' });
+    expect(node.getSnapshot().status).toBe('stopped');
     expect(calls.every((c) => c.signal.aborted)).toBe(true);
-    expect(Object.keys(node.getSnapshot().children)).toEqual([]);
+    expect(owner.getSnapshot().children).toEqual({});
   });
 });

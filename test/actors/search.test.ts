@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { InspectionEvent } from 'xstate';
 import { searchTasks } from '../../actors/coordinator-pool.ts';
 import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
 import { searchTask, type SearchInput, type SearchResult } from '../../actors/search.ts';
@@ -147,7 +147,7 @@ describe('coordinator pool', () => {
     let peak = 0;
     await pool(3, 2, {
       inspect: (e) => {
-        if ((e.actorRef as AnyActorRef)._parent) return; // coordinators are the roots
+        if (e.actorRef.sessionId !== e.rootId) return; // coordinators are the roots
         if (e.type === '@xstate.actor') peak = Math.max(peak, ++alive);
         else if (e.type === '@xstate.snapshot' && e.snapshot.status === 'done') alive--;
       },
