@@ -38,7 +38,7 @@ export interface NodeInput {
   /** The node's index in its task's tree. */
   node: number;
   /** Selection index within the task: part of every rollout's randomness key. */
-  iteration: number;
+  selection: number;
   seed: number;
   setup: DialogueSetup;
   backend: ModelBackend;
@@ -88,9 +88,9 @@ export const nodeMachine = setup({
     // One assign spawns them all: a spawnChild action per rollout would copy the snapshot each time.
     spawnRollouts: assign(({ context, event, spawn }) => {
       const n = (event as ExpandEvent).rollouts;
-      const { setup: s, backend, history, seed, iteration, temperature, adapter } = context.input;
+      const { setup: s, backend, history, seed, selection, temperature, adapter } = context.input;
       for (let r = 0; r < n; r++) {
-        const opts = { seedKey: rolloutKey(seed, s.task.id, iteration, r), temperature, mode: 'rollout' as const, history, adapter };
+        const opts = { seedKey: rolloutKey(seed, s.task.id, selection, r), temperature, mode: 'rollout' as const, history, adapter };
         spawn('rollout', { id: `${ROLLOUT_ID}${r}`, input: { setup: s, backend, opts } satisfies DialogueInput });
       }
       return { pending: n, dialogues: new Array(n).fill(undefined) };

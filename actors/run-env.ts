@@ -3,7 +3,7 @@
  * source), the task pool it names, and the RunEnv the pipeline runs in. A run folder made by
  * either command can be continued by `dits run --resume`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { HookTrainer } from '../engine/hook/hook-trainer.ts';
@@ -22,50 +22,8 @@ import type { DatasetError } from '../scenarios/datasets/errors.ts';
 import { parseFieldMapping } from '../scenarios/datasets/index.ts';
 import { openTaskSource, type TaskSpec } from '../engine/tasks/task-source.ts';
 import { iterationReport, readProgress, restoreMeters, type IterationReport } from './run-pipeline.ts';
+import { MANIFEST, METRICS, type RunManifest, type RunTaskSource } from './run-manifest.ts';
 import { allocateTasks, DEFAULT_CONCURRENCY, iterDir, type RunConcurrency, type RunConfig, type RunEnv } from './run-stages.ts';
-
-/** Where a run's tasks come from. */
-export interface RunTaskSource {
-  /** A dataset file; generated tasks when absent. */
-  file?: string;
-  format?: string;
-  map?: string;
-  /** A file only: skip its first `offset` tasks, read at most `limit`, and report and skip bad rows instead of stopping. */
-  offset?: number;
-  limit?: number;
-  skip_bad_rows?: boolean;
-  task_seed: number;
-  /**
-   * Generated tasks only: draw the V validation tasks from the generator with this seed instead
-   * of the first V tasks of `task_seed`. The test, SFT and search tasks then do not depend on V
-   * (`dits compare` varies V and keeps every other task fixed). `dits run` never sets it.
-   */
-  validation_task_seed?: number;
-}
-
-/** The model a run uses: the simulated model in process (the default), or an inference server and a trainer hook. */
-export type RunBackend =
-  | { kind: 'sim' }
-  | {
-      kind: 'openai';
-      settings: OpenAISettings;
-      trainer: TrainerHook;
-      /** Probes (each with its own adapter loaded) at once. */
-      probeConcurrency: number;
-      /** Every adapter this run loads is named with it, so that leftovers can be found on a server. */
-      adapterPrefix: string;
-      /** What the capability probe found at the last start. */
-      server?: unknown;
-    };
-
-export interface RunManifest {
-  dits_version: string;
-  command: 'run';
-  config: RunConfig;
-  tasks: RunTaskSource;
-  /** Absent in runs made before servers were supported: sim. */
-  backend?: RunBackend;
-}
 
 /** What a session of a run may change without changing its outputs: where the servers are, the cache, the hook. */
 export interface RunSession {
@@ -92,14 +50,6 @@ export const DEFAULT_TRAINING: RunConfig['training'] = {
   probeOptimizer: 'adamw',
 };
 
-export const MANIFEST = 'manifest.json';
-/** Written when the last stage has finished: its presence marks a complete run. */
-export const METRICS = 'metrics.json';
-
-export function readManifest(out: string): RunManifest | undefined {
-  const file = join(out, MANIFEST);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunManifest) : undefined;
-}
 
 /** The tasks the run needs, in `allocateTasks` order: validation, test, then per iteration SFT and search. */
 export async function taskPool(config: RunConfig, source: RunTaskSource, onBadRow: (err: DatasetError) => void = () => {}): Promise<Task[]> {

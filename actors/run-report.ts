@@ -18,7 +18,7 @@ import { treeNote } from '../engine/report/html/search-page.ts';
 import { folderTrees, MAX_TREES, type PairFacts } from '../engine/report/html/trees.ts';
 import { iterationSpend } from '../engine/report/results.ts';
 import { PLANTED } from './plant.ts';
-import { readManifest } from './run-env.ts';
+import { readManifest } from './run-manifest.ts';
 import { DPO_FILE, FIRST_ORDER_FILE, iterDir, PAIR_STATS_FILE, trainSide, type DpoRecord, type RunEnv } from './run-stages.ts';
 
 const readJson = <T>(file: string) => JSON.parse(readFileSync(file, 'utf8')) as T;

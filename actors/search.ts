@@ -119,7 +119,7 @@ export const searchMachine = setup({
       }
       const input: NodeInput = {
         node: step.node,
-        iteration: step.iteration,
+        selection: step.selection,
         seed,
         setup: s,
         backend,
@@ -129,7 +129,7 @@ export const searchMachine = setup({
         history: step.history,
         adapter,
       };
-      return { choice: step.node, node: spawn('node', { id: `${NODE_ID}${step.iteration}`, input }) };
+      return { choice: step.node, node: spawn('node', { id: `${NODE_ID}${step.selection}`, input }) };
     }),
     expandNode: sendTo(({ context }) => context.node as NodeActorRef, ({ context }) => ({ type: 'EXPAND', rollouts: context.input.policy.rollouts }) as const),
     stopNode: stopChild(({ context }) => context.node as NodeActorRef),

@@ -19,7 +19,8 @@ import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/base/version.ts';
 import { ensureRun, readRunResult, remainingTime, seedTasks, type CompareOptions } from './compare.ts';
-import { DEFAULT_TRAINING, type RunManifest } from './run-env.ts';
+import { DEFAULT_TRAINING } from './run-env.ts';
+import { type RunManifest } from './run-manifest.ts';
 import type { SearchRunSummary } from './run-search.ts';
 
 export interface TournamentEntry {

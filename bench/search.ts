@@ -88,14 +88,14 @@ async function plainSearch(input: SearchInput): Promise<{ tree: TreeStore; rollo
   const names = scenario.agents.map((a) => a.name);
   const tree = new TreeStore();
   const selected: number[] = [];
-  for (let iteration = 0; iteration < policy.selections; iteration++) {
-    const rng = Rng.keyed(seed, task.id, 'select', iteration);
-    const node = policy.select({ tree, selected, iteration, maxDepth: scenario.turns.maxUtterances, rng });
+  for (let selection = 0; selection < policy.selections; selection++) {
+    const rng = Rng.keyed(seed, task.id, 'select', selection);
+    const node = policy.select({ tree, selected, selection, maxDepth: scenario.turns.maxUtterances, rng });
     selected.push(node);
     const history = historyOf(tree, node, names);
     const rollouts = await Promise.all(
       Array.from({ length: policy.rollouts }, async (_, r) => {
-        const opts = { seedKey: rolloutKey(seed, task.id, iteration, r), temperature: policy.temperature, mode: 'rollout' as const, history };
+        const opts = { seedKey: rolloutKey(seed, task.id, selection, r), temperature: policy.temperature, mode: 'rollout' as const, history };
         const dialogue = await runDialogue(setup, backend, opts);
         return { dialogue, reward: scorer.reward(dialogue, await scorer.score(task, dialogue), normalizer, 'search').total };
       }),

@@ -41,9 +41,9 @@ export interface TreeCase {
 
 export const treeCaseArb: fc.Arbitrary<TreeCase> = fc.record({ script: scriptArb, maxDepth: fc.integer({ min: 2, max: 6 }), seed: fc.nat(10_000) });
 
-/** The rollouts a script gives selection `iteration` from a node with `history`, for two alternating speakers. */
-export function scriptedRollouts(c: TreeCase, iteration: number, history: readonly Utterance[], names: readonly string[]): ScoredRollout[] {
-  const specs = c.script[iteration % c.script.length] as RolloutSpec[];
+/** The rollouts a script gives the `selection`-th selection from a node with `history`, for two alternating speakers. */
+export function scriptedRollouts(c: TreeCase, selection: number, history: readonly Utterance[], names: readonly string[]): ScoredRollout[] {
+  const specs = c.script[selection % c.script.length] as RolloutSpec[];
   const depth = history.length;
   return specs.map(({ length, texts, reward }) => {
     const fresh = texts

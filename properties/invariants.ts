@@ -82,7 +82,7 @@ function stressProbe(pairs: PreferenceExample[]): Promise<number> {
 }
 
 interface SelectCall {
-  iteration: number;
+  selection: number;
   choice: unknown;
   /** Why the choice cannot be expanded (null: it can). */
   illegal: string | null;
@@ -97,13 +97,13 @@ function recording(policy: SearchPolicy, rule: ReferenceRule | undefined, task: 
     ...policy,
     select(ctx: SelectionContext) {
       // The rule draws from its own copy of the selection's keyed rng.
-      const expected = rule?.({ ...ctx, rng: selectionRng(task, ctx.iteration) });
+      const expected = rule?.({ ...ctx, rng: selectionRng(task, ctx.selection) });
       try {
         const choice = policy.select(ctx);
-        calls.push({ iteration: ctx.iteration, choice, illegal: whyNotExpandable(ctx.tree, choice, ctx.maxDepth), ...(expected !== undefined ? { expected } : {}) });
+        calls.push({ selection: ctx.selection, choice, illegal: whyNotExpandable(ctx.tree, choice, ctx.maxDepth), ...(expected !== undefined ? { expected } : {}) });
         return choice;
       } catch (threw) {
-        calls.push({ iteration: ctx.iteration, choice: undefined, illegal: null, threw });
+        calls.push({ selection: ctx.selection, choice: undefined, illegal: null, threw });
         throw threw;
       }
     },
@@ -164,9 +164,9 @@ function faultOf(calls: readonly SelectCall[]): Violation | null {
   const before = chosenNodes(calls.slice(0, i));
   if ('threw' in k) {
     const e = k.threw;
-    return new Violation(`select() threw at selection ${k.iteration}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, before);
+    return new Violation(`select() threw at selection ${k.selection}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, before);
   }
-  return new Violation(`select() chose ${JSON.stringify(k.choice)} at selection ${k.iteration}: ${k.illegal}`, before);
+  return new Violation(`select() chose ${JSON.stringify(k.choice)} at selection ${k.selection}: ${k.illegal}`, before);
 }
 
 /** The run's result, or the Violation its failure is. */
@@ -196,7 +196,7 @@ function growScripted(c: TreeCase, target: StressTarget): { tree: TreeStore; cal
   for (;;) {
     const step = nextStep(state, policy, task);
     if (step.kind !== 'expand') return { tree: state.tree, calls };
-    state = integrateSelection(state, step.node, scriptedRollouts(c, step.iteration, step.history, NAMES), task);
+    state = integrateSelection(state, step.node, scriptedRollouts(c, step.selection, step.history, NAMES), task);
   }
 }
 
@@ -405,17 +405,17 @@ const degenerate: Invariant<Degenerate> = {
   check: async (d, target) => {
     const tree = degenerateTree(d);
     const task: LoopTask = { taskId: 'degenerate', seed: d.seed, agentNames: NAMES, maxDepth: d.maxDepth };
-    const iterations = Math.min(target.policy.selections, 3);
+    const count = Math.min(target.policy.selections, 3);
     let selected: number[] = [];
-    for (let iteration = 0; iteration < iterations; iteration++) {
+    for (let selection = 0; selection < count; selection++) {
       let choice: unknown;
       try {
-        choice = target.policy.select({ tree, selected, iteration, maxDepth: d.maxDepth, rng: selectionRng(task, iteration) });
+        choice = target.policy.select({ tree, selected, selection, maxDepth: d.maxDepth, rng: selectionRng(task, selection) });
       } catch (e) {
-        throw new Violation(`select() threw at selection ${iteration}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, selected);
+        throw new Violation(`select() threw at selection ${selection}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, selected);
       }
       const why = whyNotExpandable(tree, choice, d.maxDepth);
-      if (why !== null) throw new Violation(`select() chose ${JSON.stringify(choice)} at selection ${iteration}: ${why}`, selected);
+      if (why !== null) throw new Violation(`select() chose ${JSON.stringify(choice)} at selection ${selection}: ${why}`, selected);
       selected = [...selected, choice as number];
     }
   },
@@ -436,7 +436,7 @@ const ruleCheck: Invariant<{ kind: 'sim'; sim: SimCase } | { kind: 'tree'; tree:
     const i = calls.findIndex((k) => k.expected !== undefined && k.choice !== k.expected);
     if (i >= 0) {
       const k = calls[i] as SelectCall;
-      throw new Violation(`at selection ${k.iteration} the policy chose node ${String(k.choice)}, the ${target.rule} rule chooses node ${k.expected}`, chosenNodes(calls.slice(0, i)));
+      throw new Violation(`at selection ${k.selection} the policy chose node ${String(k.choice)}, the ${target.rule} rule chooses node ${k.expected}`, chosenNodes(calls.slice(0, i)));
     }
   },
   describe: legalNode.describe,

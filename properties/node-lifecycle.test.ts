@@ -49,7 +49,7 @@ const [task] = generateArithmeticTasks(1, 1);
 const backend = new SimBackend(createSimWorld(scenario, [task!]));
 const input: NodeInput = {
   node: 7,
-  iteration: 0,
+  selection: 0,
   seed: 1,
   setup: prepareDialogue(scenario, task!, 1),
   backend,

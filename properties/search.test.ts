@@ -98,15 +98,15 @@ describe('trees grown from random rollouts', () => {
       const task = { taskId: 't', seed, agentNames: NAMES, maxDepth };
       let state = initialLoopState(tree);
       const all: ScoredRollout[] = [];
-      for (let iteration = 0; iteration < script.length; iteration++) {
+      for (let selection = 0; selection < script.length; selection++) {
         const step = nextStep(state, { ...policy, selections: script.length }, task);
         expect(step.kind).toBe('expand');
         if (step.kind !== 'expand') return;
         // A policy may remember what it measured on this tree (optima does): a fresh one, measuring all over, agrees.
         const fresh = (POLICIES[name] as () => SearchPolicy)();
-        expect(fresh.select({ tree, selected: state.selected, iteration, maxDepth, rng: Rng.keyed(seed, 't', 'select', iteration) })).toBe(step.node);
+        expect(fresh.select({ tree, selected: state.selected, selection, maxDepth, rng: Rng.keyed(seed, 't', 'select', selection) })).toBe(step.node);
         expect(step.node === ROOT || !state.selected.includes(step.node)).toBe(true);
-        const rollouts = scriptedRollouts({ script, maxDepth, seed }, iteration, step.history, NAMES);
+        const rollouts = scriptedRollouts({ script, maxDepth, seed }, selection, step.history, NAMES);
         state = integrateSelection(state, step.node, rollouts, task);
         all.push(...rollouts);
       }

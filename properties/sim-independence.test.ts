@@ -12,7 +12,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRunEnv, DEFAULT_TRAINING, type RunManifest } from '../actors/run-env.ts';
+import { createRunEnv, DEFAULT_TRAINING } from '../actors/run-env.ts';
+import { type RunManifest } from '../actors/run-manifest.ts';
 import type { RunEnv } from '../actors/run-stages.ts';
 import { SELECTION_MODES, type SelectionMode } from '../engine/influence/selection.ts';
 import type { ChatMessage } from '../engine/base/model-backend.ts';

@@ -41,13 +41,13 @@ export function initialLoopState(tree: TreeStore): LoopState {
 /** The next step the policy asks for: expand a node, or stop; or why its answer cannot be used. */
 export type NextStep =
   | { kind: 'done' }
-  | { kind: 'expand'; node: number; iteration: number; history: Utterance[] }
-  | { kind: 'illegal'; iteration: number; choice: unknown; reason: string }
-  | { kind: 'threw'; iteration: number; error: unknown };
+  | { kind: 'expand'; node: number; selection: number; history: Utterance[] }
+  | { kind: 'illegal'; selection: number; choice: unknown; reason: string }
+  | { kind: 'threw'; selection: number; error: unknown };
 
-/** The randomness a policy gets for selection `iteration` of a task. */
-export function selectionRng(task: LoopTask, iteration: number): Rng {
-  return Rng.keyed(task.seed, task.taskId, 'select', iteration);
+/** The randomness a policy gets for selection `selection` of a task. */
+export function selectionRng(task: LoopTask, selection: number): Rng {
+  return Rng.keyed(task.seed, task.taskId, 'select', selection);
 }
 
 /** Why `node` cannot be expanded in `tree`, or null when it can (the root, or a non-terminal node below the cap). */
@@ -72,18 +72,18 @@ function describeValue(v: unknown): string {
 
 /** Step 1 of a selection: the policy's choice, checked; `done` once the policy's selections are spent. */
 export function nextStep(state: LoopState, policy: SearchPolicy, task: LoopTask): NextStep {
-  const iteration = state.selected.length;
-  if (iteration >= policy.selections) return { kind: 'done' };
+  const selection = state.selected.length;
+  if (selection >= policy.selections) return { kind: 'done' };
   let choice: unknown;
   try {
-    choice = policy.select({ tree: state.tree, selected: state.selected, iteration, maxDepth: task.maxDepth, rng: selectionRng(task, iteration) });
+    choice = policy.select({ tree: state.tree, selected: state.selected, selection, maxDepth: task.maxDepth, rng: selectionRng(task, selection) });
   } catch (error) {
-    return { kind: 'threw', iteration, error };
+    return { kind: 'threw', selection, error };
   }
   const reason = whyNotExpandable(state.tree, choice, task.maxDepth);
-  if (reason !== null) return { kind: 'illegal', iteration, choice, reason };
+  if (reason !== null) return { kind: 'illegal', selection, choice, reason };
   const node = choice as number;
-  return { kind: 'expand', node, iteration, history: historyOf(state.tree, node, task.agentNames) };
+  return { kind: 'expand', node, selection, history: historyOf(state.tree, node, task.agentNames) };
 }
 
 /** Step 2: the selection of `node` is spent; its rollouts, in rollout order, join the tree. */
@@ -112,7 +112,7 @@ export function recordProbes(state: LoopState, groups: readonly TreePair[][], me
 
 /** The one-line account of a policy's unusable answer at a selection (the caller names the task). */
 export function describeFault(policy: SearchPolicy, step: Extract<NextStep, { kind: 'illegal' | 'threw' }>): string {
-  const where = `policy ${policy.name}, selection ${step.iteration}`;
+  const where = `policy ${policy.name}, selection ${step.selection}`;
   if (step.kind === 'illegal') return `${where}: select() chose a node that cannot be expanded: ${step.reason}`;
   const e = step.error;
   return `${where}: select() threw ${e instanceof Error ? `${e.name}: ${e.message}` : describeValue(e)}`;

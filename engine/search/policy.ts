@@ -12,7 +12,7 @@ export interface SelectionContext {
   /** Nodes selected earlier in this task, in order. */
   selected: readonly number[];
   /** 0-based index of this selection within the task. */
-  iteration: number;
+  selection: number;
   /** The utterance cap: a node at this depth cannot be continued. */
   maxDepth: number;
   /** Keyed by (run seed, task id, selection index): the only randomness a policy may use. */

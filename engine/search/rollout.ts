@@ -18,9 +18,9 @@ export function historyOf(tree: TreeStore, node: number, agentNames: readonly st
   }));
 }
 
-/** Randomness key of rollout `r` of selection `iteration` of a task. */
-export function rolloutKey(seed: number, taskId: string, iteration: number, r: number): KeyPart[] {
-  return [seed, taskId, 'rollout', iteration, r];
+/** Randomness key of rollout `r` of the `selection`-th selection of a task. */
+export function rolloutKey(seed: number, taskId: string, selection: number, r: number): KeyPart[] {
+  return [seed, taskId, 'rollout', selection, r];
 }
 
 /** A finished rollout with its reward (search path of §2.1). */

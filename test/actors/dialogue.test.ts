@@ -127,7 +127,7 @@ describe('rollout actor', () => {
 
   it('a node stopped mid-turn by its owner aborts every model call in flight', async () => {
     const { hanging, calls } = manual();
-    const input = { node: 0, iteration: 0, seed: 1, setup, backend: hanging, scorer: undefined as never, normalizer: 100, temperature: 0.7, history: [] };
+    const input = { node: 0, selection: 0, seed: 1, setup, backend: hanging, scorer: undefined as never, normalizer: 100, temperature: 0.7, history: [] };
     // Owned as the coordinator owns it: leaving the state that holds the node stops it.
     const owner = createActor(
       createMachine({ initial: 'owning', states: { owning: { invoke: { id: 'node', src: nodeMachine, input }, on: { RELEASE: 'released' } }, released: {} } }),

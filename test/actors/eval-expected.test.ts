@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { createRunEnv, DEFAULT_TRAINING, MANIFEST, type RunManifest } from '../../actors/run-env.ts';
+import { createRunEnv, DEFAULT_TRAINING } from '../../actors/run-env.ts';
+import { MANIFEST, type RunManifest } from '../../actors/run-manifest.ts';
 import { runPipeline } from '../../actors/run-pipeline.ts';
 import { writeJsonAtomic } from '../../engine/storage/files.ts';
 import type { SimParams } from '../../engine/sim/params.ts';

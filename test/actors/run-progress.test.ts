@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRunEnv, DEFAULT_TRAINING, MANIFEST, type RunManifest } from '../../actors/run-env.ts';
+import { createRunEnv, DEFAULT_TRAINING } from '../../actors/run-env.ts';
+import { MANIFEST, type RunManifest } from '../../actors/run-manifest.ts';
 import { readProgress, runPipeline, type StageMark } from '../../actors/run-pipeline.ts';
 import { scoreTestTasks, STAGES, type StageCount } from '../../actors/run-stages.ts';
 import type { EvalResult } from '../../engine/base/eval-result.ts';

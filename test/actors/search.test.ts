@@ -228,7 +228,7 @@ describe('coordinator pool', () => {
   it('rejects with the first failure and stops the other tasks', async () => {
     const world = createSimWorld(scenario, tasks);
     const { backend, state } = delayed(new SimBackend(world), 3);
-    const bad = { ...optimaPolicy(), name: 'bad', select: ({ iteration }: { iteration: number }) => (iteration === 1 ? -5 : ROOT) };
+    const bad = { ...optimaPolicy(), name: 'bad', select: ({ selection }: { selection: number }) => (selection === 1 ? -5 : ROOT) };
     const run = searchTasks(tasks, { ...shared(backend, bad), concurrency: 4, setupFor: (t) => prepareDialogue(scenario, t, SEED), onResult: () => {} });
     await expect(run).rejects.toThrow(/selection 1: select\(\) chose a node that cannot be expanded: node -5 does not exist/);
     expect(state.inFlight).toBe(0);

@@ -1,7 +1,8 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRunEnv, readManifest } from '../../actors/run-env.ts';
+import { createRunEnv } from '../../actors/run-env.ts';
+import { readManifest } from '../../actors/run-manifest.ts';
 import { trainSide, type RunEnv } from '../../actors/run-stages.ts';
 import type { PlantedPair } from '../../engine/influence/plant.ts';
 import { extractAnswer } from '../../scenarios/answers.ts';

@@ -48,7 +48,7 @@ describe('influence-guided selection (the dits policy)', () => {
   it('steers selection towards influential branches', () => {
     const { t, a, b } = fixture();
     const policy = ditsPolicy({ gamma: 0 });
-    const pick = (i: number) => policy.select({ tree: t, selected: [], iteration: i, maxDepth: 10, rng: Rng.keyed(3, 'x', i) });
+    const pick = (i: number) => policy.select({ tree: t, selected: [], selection: i, maxDepth: 10, rng: Rng.keyed(3, 'x', i) });
     const share = (n: number) => Array.from({ length: 300 }, (_, i) => pick(i)).filter((p) => p === n).length / 300;
     const before = share(a);
     applyInfluence(t, [

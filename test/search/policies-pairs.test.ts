@@ -32,7 +32,7 @@ function fixture() {
   return { t, a, a1, a11, a2, b, b1 };
 }
 
-const ctx = (t: TreeStore, selected: number[] = [], iteration = 0) => ({ tree: t, selected, iteration, maxDepth: 10, rng: Rng.keyed(1, 'task', iteration) });
+const ctx = (t: TreeStore, selected: number[] = [], selection = 0) => ({ tree: t, selected, selection, maxDepth: 10, rng: Rng.keyed(1, 'task', selection) });
 
 describe('optima selection (§2.3)', () => {
   it('candidates are the root and nodes whose first child has children', () => {

@@ -92,7 +92,7 @@ export function optimaPolicy(overrides: Partial<PolicyParams> = {}): SearchPolic
       const eligible = optimaCandidates(tree).filter((n) => expandable(tree, n, ctx.maxDepth));
       const survivors = filterIncrementally(verdicts, tree, eligible, ctx.selected, p.filter);
       // After the task's last selection the verdicts are of no more use: do not keep them with the tree.
-      if (ctx.iteration + 1 >= p.selections) verdicts.delete(tree);
+      if (ctx.selection + 1 >= p.selections) verdicts.delete(tree);
       if (survivors.length === 0) return ROOT;
       const top = topByValue(tree, survivors, p.topK);
       return top[sampleSoftmax(top.map((n) => tree.value(n)), ctx.rng)] as number;
