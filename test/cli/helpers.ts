@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../cli/main.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -16,6 +17,18 @@ export interface CliResult {
 export function dits(args: string[], cwd = REPO): CliResult {
   const r = spawnSync(process.execPath, [join(REPO, 'bin/dits.mjs'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs `dits` in this process through cli/main.ts's runCli: the arguments, exit code and output
+ * of `dits()` without a process start (about a second each). Tests that need a real process
+ * (signals, kill -9, the entry point itself) use `dits()`.
+ */
+export async function cli(args: string[], cwd = REPO): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), cwd });
+  return { status, stdout, stderr };
 }
 
 export function tempDir(prefix = 'dits-test-'): string {
