@@ -34,6 +34,8 @@ describe('summarizeTournament', () => {
   });
 });
 
+// In child processes (dits(), not cli()): a policy file outside the checkout that imports 'dits', and
+// one changed between runs, load through Node's module hooks, which vitest's module runner would bypass.
 describe('dits compare --policies', () => {
   const dir = tempDir('dits-tournament-');
   const policy = join(dir, 'mine.ts');
