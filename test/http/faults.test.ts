@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimServer } from '../../serve-sim/server.ts';
-import { dits, tempDir } from '../cli/helpers.ts';
+import { cli, tempDir } from '../cli/helpers.ts';
 import { ditsAsync, resultFiles, simServer, until } from './helpers.ts';
 
 const SEARCH = ['search', '--scenario', 'gsm8k', '--generate', '12', '--selections', '4', '--rollouts', '2', '--seed', '7', '--quiet'];
@@ -35,7 +35,7 @@ describe('fault drills', () => {
   const localRun = join(dir, 'run-local');
 
   it('a search with 20% of requests failing (429, 503, 500, resets) and 5% hanging past the timeout completes with the fault-free results', async () => {
-    expect(dits([...SEARCH, '--out', localSearch]).status).toBe(0);
+    expect((await cli([...SEARCH, '--out', localSearch])).status).toBe(0);
     const s = await server('gsm8k', 20, { seed: 11, rates: { s429: 0.05, s503: 0.05, s500: 0.05, reset: 0.05, hang: 0.05 }, retryAfterSeconds: 0 });
     const out = join(dir, 'search-faults');
     const r = await ditsAsync([...SEARCH, '--out', out, '--backend', 'openai', '--endpoint', s.url, '--request-timeout', '1', '--max-retries', '20']).done;
@@ -63,7 +63,7 @@ describe('fault drills', () => {
   }, 60_000);
 
   it('an endpoint killed mid-search fails over to the second one with nothing lost', async () => {
-    if (!existsSync(localSearch)) expect(dits([...SEARCH, '--out', localSearch]).status).toBe(0);
+    if (!existsSync(localSearch)) expect((await cli([...SEARCH, '--out', localSearch])).status).toBe(0);
     const a = await server('gsm8k', 20, { latencyMs: [2, 2] });
     const b = await server('gsm8k', 20, { latencyMs: [2, 2] });
     const out = join(dir, 'search-failover');
@@ -78,7 +78,7 @@ describe('fault drills', () => {
   }, 120_000);
 
   it('when every endpoint stays down the run stops with a clear error, and --resume against a new server finishes it', async () => {
-    expect(dits(['run', '--out', localRun, ...RUN_SIZES]).status).toBe(0);
+    expect((await cli(['run', '--out', localRun, ...RUN_SIZES])).status).toBe(0);
     const first = await server('hotpotqa', RUN_TASKS, { latencyMs: [1, 1] });
     const out = join(dir, 'run-down');
     const running = ditsAsync(['run', '--out', out, ...RUN_SIZES, '--backend', 'openai', '--endpoint', first.url, '--trainer-url', `${first.url}/sim/train`, '--down-timeout', '2']);
@@ -97,7 +97,7 @@ describe('fault drills', () => {
   }, 180_000);
 
   it('Ctrl-C while probing unloads the run\'s adapters before it exits, and the run resumes', async () => {
-    if (!existsSync(localRun)) expect(dits(['run', '--out', localRun, ...RUN_SIZES]).status).toBe(0);
+    if (!existsSync(localRun)) expect((await cli(['run', '--out', localRun, ...RUN_SIZES])).status).toBe(0);
     const s = await server('hotpotqa', RUN_TASKS, { latencyMs: [3, 3] });
     const out = join(dir, 'run-interrupt');
     const args = ['--backend', 'openai', '--endpoint', s.url, '--trainer-url', `${s.url}/sim/train`];
@@ -114,7 +114,7 @@ describe('fault drills', () => {
   }, 180_000);
 
   it('a kill -9 of the engine while probing leaves adapters loaded; --resume unloads them, deletes the orphaned folders and finishes identically', async () => {
-    if (!existsSync(localRun)) expect(dits(['run', '--out', localRun, ...RUN_SIZES]).status).toBe(0);
+    if (!existsSync(localRun)) expect((await cli(['run', '--out', localRun, ...RUN_SIZES])).status).toBe(0);
     const s = await server('hotpotqa', RUN_TASKS, { latencyMs: [3, 3] });
     const out = join(dir, 'run-kill');
     const args = ['--backend', 'openai', '--endpoint', s.url, '--trainer-url', `${s.url}/sim/train`];

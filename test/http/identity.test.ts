@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimServer } from '../../serve-sim/server.ts';
-import { dits, folderFiles, tempDir } from '../cli/helpers.ts';
+import { cli, folderFiles, tempDir } from '../cli/helpers.ts';
 import { ditsAsync, resultFiles, simServer } from './helpers.ts';
 
 const RUN_SIZES = ['--iterations', '1', '--sft-tasks', '8', '--sft-samples', '2', '--search-tasks', '8', '--validation', '4', '--test-tasks', '8', '--quiet'];
@@ -31,7 +31,7 @@ describe('over HTTP against serve-sim', () => {
 
   it('simulate writes the same trajectories as in process, records the server, and a rerun replays from the cache', async () => {
     const args = ['simulate', '--scenario', 'hotpotqa', '--generate', '30', '--seed', '3', '--quiet'];
-    const local = dits([...args, '--out', join(dir, 'sim-local')]);
+    const local = await cli([...args, '--out', join(dir, 'sim-local')]);
     expect(local.status, local.stderr).toBe(0);
     const remote = await ditsAsync([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url]).done;
     expect(remote.status, remote.stderr).toBe(0);
@@ -58,7 +58,7 @@ describe('over HTTP against serve-sim', () => {
 
   it('search writes the same trees, pairs and datasets as in process', async () => {
     const args = ['search', '--scenario', 'gsm8k', '--generate', '12', '--selections', '4', '--rollouts', '2', '--seed', '5', '--quiet'];
-    const local = dits([...args, '--out', join(dir, 'search-local')]);
+    const local = await cli([...args, '--out', join(dir, 'search-local')]);
     expect(local.status, local.stderr).toBe(0);
     const remote = await ditsAsync([...args, '--out', join(dir, 'search-http'), '--backend', 'openai', '--endpoint', debate.url, '--no-cache']).done;
     expect(remote.status, remote.stderr).toBe(0);
@@ -72,7 +72,7 @@ describe('over HTTP against serve-sim', () => {
   }, 60_000);
 
   it('a one-iteration run with probes, trained through the HTTP hook, equals the run in process; no adapter or probe folder is left', async () => {
-    const local = dits(['run', '--out', join(dir, 'run-local'), ...RUN_SIZES]);
+    const local = await cli(['run', '--out', join(dir, 'run-local'), ...RUN_SIZES]);
     expect(local.status, local.stderr).toBe(0);
     const out = join(dir, 'run-http');
     const remote = await ditsAsync(['run', '--out', out, ...RUN_SIZES, '--backend', 'openai', '--endpoint', ie.url, '--trainer-url', `${ie.url}/sim/train`]).done;
@@ -92,7 +92,7 @@ describe('over HTTP against serve-sim', () => {
 
   it('the same run trained through the bundled hook command (dits sim-train) is identical too', async () => {
     const sizes = [...RUN_SIZES, '--group-size', '20'];
-    const local = dits(['run', '--out', join(dir, 'cmd-local'), ...sizes]);
+    const local = await cli(['run', '--out', join(dir, 'cmd-local'), ...sizes]);
     expect(local.status, local.stderr).toBe(0);
     const out = join(dir, 'cmd-http');
     const hook = `node bin/dits.mjs sim-train --scenario hotpotqa --generate ${RUN_TASKS} {job}`;
