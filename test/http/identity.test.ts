@@ -33,7 +33,7 @@ describe('over HTTP against serve-sim', () => {
     const args = ['simulate', '--scenario', 'hotpotqa', '--generate', '30', '--seed', '3', '--quiet'];
     const local = await cli([...args, '--out', join(dir, 'sim-local')]);
     expect(local.status, local.stderr).toBe(0);
-    const remote = await ditsAsync([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url]).done;
+    const remote = await cli([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url]);
     expect(remote.status, remote.stderr).toBe(0);
     for (const f of ['trajectories.jsonl', 'summary.json']) {
       expect(readFileSync(join(dir, 'sim-http', f), 'utf8'), f).toBe(readFileSync(join(dir, 'sim-local', f), 'utf8'));
@@ -46,7 +46,7 @@ describe('over HTTP against serve-sim', () => {
 
     const before = ie.stats().requests;
     // A rerun into the finished folder needs --overwrite, which keeps the response cache.
-    const again = await ditsAsync([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url, '--overwrite']).done;
+    const again = await cli([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url, '--overwrite']);
     expect(again.status, again.stderr).toBe(0);
     const replay = json(join(dir, 'sim-http', 'manifest.json'));
     expect(replay.backend.usage.endpoints[0].requests).toBe(0);
@@ -60,7 +60,7 @@ describe('over HTTP against serve-sim', () => {
     const args = ['search', '--scenario', 'gsm8k', '--generate', '12', '--selections', '4', '--rollouts', '2', '--seed', '5', '--quiet'];
     const local = await cli([...args, '--out', join(dir, 'search-local')]);
     expect(local.status, local.stderr).toBe(0);
-    const remote = await ditsAsync([...args, '--out', join(dir, 'search-http'), '--backend', 'openai', '--endpoint', debate.url, '--no-cache']).done;
+    const remote = await cli([...args, '--out', join(dir, 'search-http'), '--backend', 'openai', '--endpoint', debate.url, '--no-cache']);
     expect(remote.status, remote.stderr).toBe(0);
     // A search's report holds nothing only one kind of run writes: it must be identical too.
     const files = resultFiles(join(dir, 'search-http'), { runReport: true });
@@ -75,6 +75,7 @@ describe('over HTTP against serve-sim', () => {
     const local = await cli(['run', '--out', join(dir, 'run-local'), ...RUN_SIZES]);
     expect(local.status, local.stderr).toBe(0);
     const out = join(dir, 'run-http');
+    // dits in a child process here, as a user runs it against a server; the other tests run it in this one.
     const remote = await ditsAsync(['run', '--out', out, ...RUN_SIZES, '--backend', 'openai', '--endpoint', ie.url, '--trainer-url', `${ie.url}/sim/train`]).done;
     expect(remote.status, remote.stderr).toBe(0);
     const influence = json(join(out, 'iter-0', 'influence.json'));
@@ -96,7 +97,7 @@ describe('over HTTP against serve-sim', () => {
     expect(local.status, local.stderr).toBe(0);
     const out = join(dir, 'cmd-http');
     const hook = `node bin/dits.mjs sim-train --scenario hotpotqa --generate ${RUN_TASKS} {job}`;
-    const remote = await ditsAsync(['run', '--out', out, ...sizes, '--backend', 'openai', '--endpoint', ie.url, '--trainer-cmd', hook]).done;
+    const remote = await cli(['run', '--out', out, ...sizes, '--backend', 'openai', '--endpoint', ie.url, '--trainer-cmd', hook]);
     expect(remote.status, remote.stderr).toBe(0);
     expect(resultFiles(out)).toEqual(resultFiles(join(dir, 'cmd-local')));
     expect(Object.keys(folderFiles(out)).filter((f) => f.endsWith('hook.log')).length).toBeGreaterThan(0);
