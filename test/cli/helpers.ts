@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../../cli/main.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -25,6 +24,8 @@ export function dits(args: string[], cwd = REPO): CliResult {
  * (signals, kill -9, the entry point itself) use `dits()`.
  */
 export async function cli(args: string[], cwd = REPO): Promise<CliResult> {
+  // Imported here, not at the top: files that use only tempDir or folderFiles do not load the CLI.
+  const { runCli } = await import('../../cli/main.ts');
   let stdout = '';
   let stderr = '';
   const status = await runCli(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), cwd });
