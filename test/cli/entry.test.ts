@@ -39,6 +39,17 @@ function expectSame(r: Both, status: number, out?: string): void {
 }
 
 describe('bin/dits.mjs and the in-process runner', () => {
+  it('an in-process run leaves this process as it found it: cwd, exit code, streams and signal listeners', async () => {
+    const before = { cwd: process.cwd(), exitCode: process.exitCode, write: process.stdout.write, errWrite: process.stderr.write, sigint: process.listenerCount('SIGINT') };
+    const r = await cli(['search', '--scenario', 'gsm8k', '--generate', '2', '--selections', '2', '--rollouts', '2', '--out', 'leaves', '--quiet'], inProcessDir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(folderFiles(join(inProcessDir, 'leaves'))).toHaveProperty(['summary.json']);
+    const after = { cwd: process.cwd(), exitCode: process.exitCode, write: process.stdout.write, errWrite: process.stderr.write, sigint: process.listenerCount('SIGINT') };
+    expect(after).toEqual(before);
+    expect((await cli(['no-such-command'])).status).toBe(2);
+    expect(process.exitCode).toBe(before.exitCode);
+  });
+
   it('--help and a usage error: the same text and exit codes 0 and 2', async () => {
     expectSame(await bothWays(['search', '--help']), 0);
     const bad = await bothWays(['simulate', '--scenario', 'gsm8k', '--seed', 'abc']);
