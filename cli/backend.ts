@@ -15,7 +15,7 @@ import { SimBackend } from '../engine/sim/backend.ts';
 import { createSimWorld } from '../engine/sim/world.ts';
 import type { EndpointConfig } from '../engine/openai/index.ts';
 import { connectServer, scoringHost, type OpenAISettings } from '../engine/openai/server-backend.ts';
-import { intOption } from './options.ts';
+import { intOption, secondsOption } from './options.ts';
 
 export const BACKENDS = ['sim', 'openai'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -72,7 +72,7 @@ export function addBackendOptions(cmd: Command): Command {
     .option('--endpoints <file>', 'openai: YAML or JSON list of endpoints, each {url, maxInFlight}')
     .option('--model <id>', 'openai: the base model id (default: the server\'s first model)')
     .option('--max-in-flight <n>', 'openai: requests in flight per endpoint', intOption(1, 65536), 64)
-    .option('--request-timeout <s>', 'openai: seconds before one attempt of a request is abandoned and retried', intOption(1), 120)
+    .option('--request-timeout <s>', 'openai: seconds (fractions allowed, e.g. 0.5) before one attempt of a request is abandoned and retried', secondsOption(), 120)
     .option('--max-retries <n>', 'openai: retries of a failed request (429, 5xx, resets, timeouts) before its task fails', intOption(0, 100), 8)
     .option('--down-timeout <s>', 'openai: seconds to wait while every endpoint is down before the run stops', intOption(1), 300)
     .option('--no-cache', 'openai: do not read or write the response cache in the run folder')

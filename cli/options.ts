@@ -19,6 +19,16 @@ export function floatOption(min: number, max: number) {
   };
 }
 
+/** A positive number of seconds, fractions allowed (`--request-timeout 0.2`). */
+export function secondsOption() {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number of seconds, got '${value}'`);
+    if (n <= 0) throw new InvalidArgumentError(`expected a number of seconds above 0, got ${n}`);
+    return n;
+  };
+}
+
 /** The options among `names` (camelCase keys) given on the command line, as the user typed them (`--kebab-case`). */
 export function givenFlags(cmd: Command, names: readonly string[]): string[] {
   return names.filter((n) => cmd.getOptionValueSource(n) === 'cli').map((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);

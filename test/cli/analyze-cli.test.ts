@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spearman } from '../../engine/influence/correlation.ts';
 import { trainSide } from '../../actors/run-stages.ts';
-import { dits, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 const SMALL = ['--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16', '--validation', '8', '--test-tasks', '20', '--quiet'];
 
@@ -24,14 +24,14 @@ describe('dits analyze utility', () => {
   let influence: InfluenceFile;
   let firstOrder: FirstOrderFile;
 
-  beforeAll(() => {
-    const r = dits(['run', '--out', run, '--iterations', '1', ...SMALL]);
+  beforeAll(async () => {
+    const r = await cli(['run', '--out', run, '--iterations', '1', ...SMALL]);
     expect(r.status, r.stderr).toBe(0);
     influence = JSON.parse(read('influence.json')) as InfluenceFile;
     firstOrder = JSON.parse(read('first-order.json')) as FirstOrderFile;
   }, 120_000);
 
-  it('the probes stage writes a first-order estimate per group and their Spearman correlation with probe influence', () => {
+  it('the probes stage writes a first-order estimate per group and their Spearman correlation with probe influence', async () => {
     expect(influence.groups.length).toBeGreaterThan(2);
     expect(firstOrder.groups.map((g) => [g.id, g.influence])).toEqual(influence.groups.map((g) => [g.id, g.influence]));
     for (const g of firstOrder.groups) expect(Number.isFinite(g.firstOrder)).toBe(true);
@@ -42,8 +42,8 @@ describe('dits analyze utility', () => {
     expect(firstOrder.spearman).toBeCloseTo(spearman(firstOrder.groups.map((g) => g.influence), firstOrder.groups.map((g) => g.firstOrder)), 12);
   });
 
-  it('writes utility.md and utility.json with the sampled groups and three correlations, and prints the table', () => {
-    const r = dits(['analyze', 'utility', run, '--sample', '5', '--repeats', '2']);
+  it('writes utility.md and utility.json with the sampled groups and three correlations, and prints the table', async () => {
+    const r = await cli(['analyze', 'utility', run, '--sample', '5', '--repeats', '2']);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(read('utility.json'));
     expect(report.iteration).toBe(0);
@@ -81,20 +81,20 @@ describe('dits analyze utility', () => {
     for (const label of ['mean Q of the group', 'probe influence', 'first-order estimate']) expect(svg).toContain(label);
   });
 
-  it('is deterministic, and a smaller sample is a subset of a larger one', () => {
+  it('is deterministic, and a smaller sample is a subset of a larger one', async () => {
     const first = read('utility.json');
-    expect(dits(['analyze', 'utility', run, '--sample', '5', '--repeats', '2', '--quiet']).status).toBe(0);
+    expect((await cli(['analyze', 'utility', run, '--sample', '5', '--repeats', '2', '--quiet'])).status).toBe(0);
     expect(read('utility.json')).toBe(first);
-    expect(dits(['analyze', 'utility', run, '--iteration', '0', '--sample', '3', '--repeats', '2', '--quiet']).status).toBe(0);
+    expect((await cli(['analyze', 'utility', run, '--iteration', '0', '--sample', '3', '--repeats', '2', '--quiet'])).status).toBe(0);
     const ids = (s: string) => (JSON.parse(s).groups as { id: number }[]).map((g) => g.id);
     const small = ids(read('utility.json'));
     expect(small).toHaveLength(3);
     for (const id of small) expect(ids(first)).toContain(id);
   });
 
-  it('--method subsets writes utility-subsets.json and .md with the fit, the split half and three bootstrap intervals, and prints the summary', () => {
+  it('--method subsets writes utility-subsets.json and .md with the fit, the split half and three bootstrap intervals, and prints the summary', async () => {
     const args = ['analyze', 'utility', run, '--method', 'subsets', '--subsets', '12', '--bootstrap', '200'];
-    const r = dits(args);
+    const r = await cli(args);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('12/12');
     const report = JSON.parse(read('utility-subsets.json'));
@@ -115,21 +115,21 @@ describe('dits analyze utility', () => {
     expect(md.startsWith(r.stdout.split('\nPer-group values:')[0] as string)).toBe(true);
     for (const g of report.groups) expect(md).toMatch(new RegExp(`^\\| ${g.id} \\| ${g.pairs} \\| `, 'm'));
     const first = read('utility-subsets.json');
-    expect(dits([...args, '--quiet']).status).toBe(0);
+    expect((await cli([...args, '--quiet'])).status).toBe(0);
     expect(read('utility-subsets.json')).toBe(first);
   });
 
-  it('refuses a flag of the other method', () => {
-    const r = dits(['analyze', 'utility', run, '--method', 'subsets', '--repeats', '2']);
+  it('refuses a flag of the other method', async () => {
+    const r = await cli(['analyze', 'utility', run, '--method', 'subsets', '--repeats', '2']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--repeats');
   });
 
-  it('refuses a folder without a run and an iteration that was not probed', () => {
-    const none = dits(['analyze', 'utility', join(dir, 'nothing')]);
+  it('refuses a folder without a run and an iteration that was not probed', async () => {
+    const none = await cli(['analyze', 'utility', join(dir, 'nothing')]);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('manifest.json');
-    const later = dits(['analyze', 'utility', run, '--iteration', '3']);
+    const later = await cli(['analyze', 'utility', run, '--iteration', '3']);
     expect(later.status).toBe(2);
     expect(later.stderr).toContain('iteration 3');
   });

@@ -18,6 +18,20 @@ export function dits(args: string[], cwd = REPO): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs `dits` in this process through cli/main.ts's runCli: the arguments, exit code and output
+ * of `dits()` without a process start (about a second each). Tests that need a real process
+ * (signals, kill -9, the entry point itself) use `dits()`.
+ */
+export async function cli(args: string[], cwd = REPO): Promise<CliResult> {
+  // Imported here, not at the top: files that use only tempDir or folderFiles do not load the CLI.
+  const { runCli } = await import('../../cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), cwd });
+  return { status, stdout, stderr };
+}
+
 export function tempDir(prefix = 'dits-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { dits, REPO, tempDir } from './helpers.ts';
+import { cli, REPO, tempDir } from './helpers.ts';
 
 const dir = tempDir('dits-agents-');
 
@@ -41,9 +41,9 @@ const jsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Bo
 describe('a debate of three agents without a decider', () => {
   const scenario = scenarioFile('mmlu-three', 1);
 
-  it('searches to the end and writes every trainer format; SFT examples cover only agents who spoke', () => {
+  it('searches to the end and writes every trainer format; SFT examples cover only agents who spoke', async () => {
     const out = join(dir, 'search-three');
-    const r = dits(['search', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', '--out', out, '--quiet']);
+    const r = await cli(['search', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', '--out', out, '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.tasks).toBe(40);
@@ -61,9 +61,9 @@ describe('a debate of three agents without a decider', () => {
 describe('a debate whose Judge decides', () => {
   const scenario = scenarioFile('mmlu-judged', 1, 'Judge');
 
-  it('simulate ends every agreed dialogue on the Judge\'s own answer', () => {
+  it('simulate ends every agreed dialogue on the Judge\'s own answer', async () => {
     const out = join(dir, 'sim-judged');
-    const r = dits(['simulate', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', '--out', out, '--quiet']);
+    const r = await cli(['simulate', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', '--out', out, '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const dialogues = jsonl(join(out, 'trajectories.jsonl'));
     expect(dialogues.some((d) => d.termination === 'decision')).toBe(true);
@@ -77,28 +77,28 @@ describe('a debate whose Judge decides', () => {
     }
   });
 
-  it('search and one iteration of run finish', () => {
-    const search = dits(['search', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', '--out', join(dir, 'search-judged'), '--quiet']);
+  it('search and one iteration of run finish', async () => {
+    const search = await cli(['search', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', '--out', join(dir, 'search-judged'), '--quiet']);
     expect(search.status, search.stderr).toBe(0);
-    const run = dits(['run', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', ...SMALL_RUN, '--out', join(dir, 'run-judged')]);
+    const run = await cli(['run', '--scenario', scenario, '--tasks', csv, '--format', 'mmlu', ...SMALL_RUN, '--out', join(dir, 'run-judged')]);
     expect(run.status, run.stderr).toBe(0);
     expect(existsSync(join(dir, 'run-judged', 'iter-0', 'eval.json'))).toBe(true);
   });
 
-  it('names an unknown decider with the agents there are', () => {
+  it('names an unknown decider with the agents there are', async () => {
     const bad = JSON.parse(readFileSync(scenarioFile('mmlu-bad', 1, 'Judge'), 'utf8'));
     bad.turns.decider = 'Carol';
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify(bad));
-    const r = dits(['scenario', 'validate', file]);
+    const r = await cli(['scenario', 'validate', file]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('decider Carol is not one of the agents (Alice, Bob, Judge)');
   });
 });
 
 describe('a debate of ten agents', () => {
-  it('searches generated tasks to the end', () => {
-    const r = dits(['search', '--scenario', scenarioFile('mmlu-ten', 8), '--generate', '30', '--out', join(dir, 'search-ten'), '--quiet']);
+  it('searches generated tasks to the end', async () => {
+    const r = await cli(['search', '--scenario', scenarioFile('mmlu-ten', 8), '--generate', '30', '--out', join(dir, 'search-ten'), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
   });
 });
@@ -107,14 +107,14 @@ const REAL = fileURLToPath(new URL('../../../shared/fixtures/mmlu/machine_learni
 if (!existsSync(REAL)) console.warn(`three-agent run on the real MMLU file skipped: ${REAL} not found`);
 
 describe.skipIf(!existsSync(REAL))('three agents on the real MMLU file (shared fixtures)', () => {
-  it('simulate, search (every trainer format) and run finish', () => {
+  it('simulate, search (every trainer format) and run finish', async () => {
     const scenario = scenarioFile('mmlu-real', 1, 'Judge');
-    const sim = dits(['simulate', '--scenario', scenario, '--tasks', REAL, '--out', join(dir, 'real-sim'), '--quiet']);
+    const sim = await cli(['simulate', '--scenario', scenario, '--tasks', REAL, '--out', join(dir, 'real-sim'), '--quiet']);
     expect(sim.status, sim.stderr).toBe(0);
-    const search = dits(['search', '--scenario', scenario, '--tasks', REAL, '--out', join(dir, 'real-search'), '--quiet']);
+    const search = await cli(['search', '--scenario', scenario, '--tasks', REAL, '--out', join(dir, 'real-search'), '--quiet']);
     expect(search.status, search.stderr).toBe(0);
     for (const f of FORMATS) expect(existsSync(join(dir, 'real-search', 'datasets', f)), f).toBe(true);
-    const run = dits(['run', '--scenario', scenario, '--tasks', REAL, ...SMALL_RUN, '--out', join(dir, 'real-run')]);
+    const run = await cli(['run', '--scenario', scenario, '--tasks', REAL, ...SMALL_RUN, '--out', join(dir, 'real-run')]);
     expect(run.status, run.stderr).toBe(0);
   });
 });

@@ -1,4 +1,8 @@
-/** A policy file anywhere on disk, .ts or .js, with no package.json beside it, importing from 'dits'. */
+/**
+ * A policy file anywhere on disk, .ts or .js, with no package.json beside it, importing from 'dits'.
+ * In child processes (dits(), not cli()): loading it is the job of Node's module hooks
+ * (engine/search/policies/file-hooks.mjs), which vitest's own module runner would bypass.
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';

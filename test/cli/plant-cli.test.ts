@@ -11,7 +11,7 @@ import { M } from '../../engine/sim/moves.ts';
 import { defaultParams } from '../../engine/sim/params.ts';
 import { moveProbabilities, policyInput } from '../../engine/sim/policy.ts';
 import { dialogueState } from '../../engine/sim/state.ts';
-import { dits, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 const SMALL = ['--iterations', '1', '--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16', '--validation', '8', '--test-tasks', '20', '--quiet'];
 const PLANT = 6;
@@ -64,18 +64,18 @@ describe('dits run --plant', () => {
   let env: RunEnv;
 
   beforeAll(async () => {
-    const r = dits(['run', '--out', full, '--plant', String(PLANT), '--selection', 'full', ...SMALL]);
+    const r = await cli(['run', '--out', full, '--plant', String(PLANT), '--selection', 'full', ...SMALL]);
     expect(r.status, r.stderr).toBe(0);
     env = await createRunEnv(full, readManifest(full) as NonNullable<ReturnType<typeof readManifest>>);
   }, 120_000);
 
-  it('writes planted.json with counts consistent with the pool and the selection, and the full mode keeps every planted pair', () => {
+  it('writes planted.json with counts consistent with the pool and the selection, and the full mode keeps every planted pair', async () => {
     const r = expectConsistent(full);
     expect(r.harmful.kept).toBe(PLANT);
     expect(r.helpful.kept).toBe(PLANT);
   });
 
-  it('plants mirror pairs on real search states, with texts the simulator produces there and Q copied from the pool', () => {
+  it('plants mirror pairs on real search states, with texts the simulator produces there and Q copied from the pool', async () => {
     const pairs = planted(full);
     const search = jsonl(iter(full, 'search/pairs.jsonl'));
     const poolQ = new Set(search.map((p) => `${p.chosen_value} ${p.rejected_value} ${p.gap}`));
@@ -111,8 +111,8 @@ describe('dits run --plant', () => {
     expect(promptsChecked).toBeGreaterThan(0);
   });
 
-  it('the utility analyses index the same pool as the probes: the search\'s pairs, then the planted ones', () => {
-    const r = dits(['analyze', 'utility', full, '--method', 'subsets', '--subsets', '8', '--bootstrap', '50', '--quiet']);
+  it('the utility analyses index the same pool as the probes: the search\'s pairs, then the planted ones', async () => {
+    const r = await cli(['analyze', 'utility', full, '--method', 'subsets', '--subsets', '8', '--bootstrap', '50', '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const u = JSON.parse(readFileSync(iter(full, 'utility-subsets.json'), 'utf8'));
     expect(u.pairs).toBe(report(full).pool.pairs);
@@ -125,7 +125,7 @@ describe('dits run --plant on a debate scenario', () => {
   const run = join(tempDir(), 'gsm8k');
 
   it('plants, at the solver\'s first turn, a terse wrong answer over a stepwise gold solution as harmful', async () => {
-    const r = dits(['run', '--scenario', 'gsm8k', '--out', run, '--plant', String(PLANT), ...SMALL]);
+    const r = await cli(['run', '--scenario', 'gsm8k', '--out', run, '--plant', String(PLANT), ...SMALL]);
     expect(r.status, r.stderr).toBe(0);
     expectConsistent(run);
     const env = await createRunEnv(run, readManifest(run) as NonNullable<ReturnType<typeof readManifest>>);
@@ -147,27 +147,27 @@ describe('the selection does not read the planted mark', () => {
   const a = join(dir, 'a');
   const b = join(dir, 'b');
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // Up to the search, which writes the planted pairs; then a copy whose marks say the opposite.
-    const first = dits(['run', '--out', a, '--plant', String(PLANT), '--max-stages', '3', ...SMALL]);
+    const first = await cli(['run', '--out', a, '--plant', String(PLANT), '--max-stages', '3', ...SMALL]);
     expect(first.status, first.stderr).toBe(0);
     cpSync(a, b, { recursive: true });
     const flipped = planted(b).map((p) => JSON.stringify({ ...p, planted: swap(p.planted) }));
     writeFileSync(iter(b, 'planted-pairs.jsonl'), `${flipped.join('\n')}\n`);
     for (const run of [a, b]) {
-      const rest = dits(['run', '--resume', run, '--quiet']);
+      const rest = await cli(['run', '--resume', run, '--quiet']);
       expect(rest.status, rest.stderr).toBe(0);
     }
   }, 120_000);
 
-  it('gives the same warm start, probes, selection, model and evaluation when every mark is swapped', () => {
+  it('gives the same warm start, probes, selection, model and evaluation when every mark is swapped', async () => {
     for (const f of ['warm.params.json', 'influence.json', 'model.params.json', 'eval.json']) expect(readFileSync(iter(b, f), 'utf8'), f).toBe(readFileSync(iter(a, f), 'utf8'));
     const unmarked = (run: string) => jsonl(iter(run, 'selected.jsonl')).map(({ planted: _, ...rest }) => rest);
     expect(unmarked(b)).toEqual(unmarked(a));
     expect(jsonl(iter(b, 'selected.jsonl')).map((p) => p.planted)).toEqual(jsonl(iter(a, 'selected.jsonl')).map((p) => swap(p.planted)));
   });
 
-  it('so only the counts swap: planted.json of one is the other with the kinds exchanged', () => {
+  it('so only the counts swap: planted.json of one is the other with the kinds exchanged', async () => {
     const ra = expectConsistent(a);
     const rb = expectConsistent(b);
     expect(rb.harmful).toEqual(ra.helpful);

@@ -1,20 +1,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TRAINING } from '../../actors/run-env.ts';
 import { dpoSteps } from '../../actors/run-stages.ts';
 import { trainSize } from '../../engine/export/split.ts';
-import { dits, folderFiles, tempDir } from './helpers.ts';
+import { cli, folderFiles, tempDir, type CliResult } from './helpers.ts';
 
 const SMALL = ['--sft-tasks', '16', '--sft-samples', '4', '--search-tasks', '16', '--validation', '8', '--test-tasks', '20', '--quiet'];
 
 describe('dits run', () => {
   const dir = tempDir();
+  // The unbroken two-iteration run that several tests compare with, built once before them all
+  // (no test reads another test's output).
   const whole = join(dir, 'whole');
+  let wholeRun: CliResult;
+  beforeAll(async () => {
+    wholeRun = await cli(['run', '--out', whole, '--iterations', '2', ...SMALL]);
+  }, 60_000);
 
   it('runs the iterations and writes every stage\'s outputs and per-iteration metrics', () => {
-    const r = dits(['run', '--out', whole, '--iterations', '2', ...SMALL]);
-    expect(r.status, r.stderr).toBe(0);
+    expect(wholeRun.status, wholeRun.stderr).toBe(0);
     for (const t of [0, 1]) {
       for (const f of ['sft-data.jsonl', 'sft.params.json', 'search/pairs.jsonl', 'warm.params.json', 'influence.json', 'selected.jsonl', 'model.params.json', 'eval.json', 'meters.json']) {
         expect(existsSync(join(whole, `iter-${t}`, f)), `iter-${t}/${f}`).toBe(true);
@@ -30,19 +35,19 @@ describe('dits run', () => {
     expect(m0.eval.tasks).toBe(20);
   });
 
-  it('continues a stopped run with --resume and ends with the same files as an unbroken run', () => {
+  it('continues a stopped run with --resume and ends with the same files as an unbroken run', async () => {
     const broken = join(dir, 'broken');
-    const first = dits(['run', '--out', broken, '--iterations', '2', ...SMALL, '--max-stages', '3']);
+    const first = await cli(['run', '--out', broken, '--iterations', '2', ...SMALL, '--max-stages', '3']);
     expect(first.status, first.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(broken, 'progress.json'), 'utf8')).completed).toHaveLength(3);
-    expect(dits(['run', '--resume', broken, '--max-stages', '7', '--quiet']).status).toBe(0);
-    expect(dits(['run', '--resume', broken, '--quiet']).status).toBe(0);
+    expect((await cli(['run', '--resume', broken, '--max-stages', '7', '--quiet'])).status).toBe(0);
+    expect((await cli(['run', '--resume', broken, '--quiet'])).status).toBe(0);
     expect(folderFiles(broken)).toEqual(folderFiles(whole));
   });
 
-  it('trains the final DPO once per --dpo-seeds, keeps the first as M_t, evaluates each and the SFT model, and resumes to the same files', () => {
+  it('trains the final DPO once per --dpo-seeds, keeps the first as M_t, evaluates each and the SFT model, and resumes to the same files', async () => {
     const seeds = join(dir, 'dpo-seeds');
-    const r = dits(['run', '--out', seeds, '--iterations', '2', ...SMALL.filter((a) => a !== '--quiet'), '--dpo-seeds', '2']);
+    const r = await cli(['run', '--out', seeds, '--iterations', '2', ...SMALL.filter((a) => a !== '--quiet'), '--dpo-seeds', '2']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^iteration 0: test f1 base \d\.\d{4} → SFT \d\.\d{4} → DPO \d\.\d{4} \(mean of 2 DPO seeds \d\.\d{4} \d\.\d{4}\) /m);
     expect(JSON.parse(readFileSync(join(seeds, 'manifest.json'), 'utf8')).config.dpoSeeds).toBe(2);
@@ -74,24 +79,23 @@ describe('dits run', () => {
     }
     // Stopped after the selection, then after the DPO stage, then finished: the same files.
     const broken = join(dir, 'dpo-seeds-broken');
-    expect(dits(['run', '--out', broken, '--iterations', '2', ...SMALL, '--dpo-seeds', '2', '--max-stages', '6']).status).toBe(0);
+    expect((await cli(['run', '--out', broken, '--iterations', '2', ...SMALL, '--dpo-seeds', '2', '--max-stages', '6'])).status).toBe(0);
     expect(existsSync(join(broken, 'iter-0', 'model-1.params.json'))).toBe(false);
-    expect(dits(['run', '--resume', broken, '--max-stages', '1', '--quiet']).status).toBe(0);
+    expect((await cli(['run', '--resume', broken, '--max-stages', '1', '--quiet'])).status).toBe(0);
     expect(existsSync(join(broken, 'iter-0', 'eval.json'))).toBe(false);
-    expect(dits(['run', '--resume', broken, '--quiet']).status).toBe(0);
+    expect((await cli(['run', '--resume', broken, '--quiet'])).status).toBe(0);
     expect(folderFiles(broken)).toEqual(folderFiles(seeds));
   });
 
-  it('refuses --expected-metric over a server: it needs the simulated model in process', () => {
-    const r = dits(['run', '--out', join(dir, 'expected-http'), ...SMALL, '--expected-metric', '0.7', '--backend', 'openai', '--endpoint', 'http://127.0.0.1:9', '--trainer-url', 'http://127.0.0.1:9/sim/train']);
+  it('refuses --expected-metric over a server: it needs the simulated model in process', async () => {
+    const r = await cli(['run', '--out', join(dir, 'expected-http'), ...SMALL, '--expected-metric', '0.7', '--backend', 'openai', '--endpoint', 'http://127.0.0.1:9', '--trainer-url', 'http://127.0.0.1:9/sim/train']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--expected-metric');
   });
 
-  // Needs engine/sim/expected.ts, a placeholder on this branch that throws 'not implemented': enable after merging it.
-  it('with --expected-metric, scores every DPO model and the SFT model by the expected test metric', () => {
+  it('with --expected-metric, scores every DPO model and the SFT model by the expected test metric', async () => {
     const out = join(dir, 'expected');
-    const r = dits(['run', '--out', out, '--iterations', '1', ...SMALL, '--dpo-seeds', '2', '--expected-metric', '0.7']);
+    const r = await cli(['run', '--out', out, '--iterations', '1', ...SMALL, '--dpo-seeds', '2', '--expected-metric', '0.7']);
     expect(r.status, r.stderr).toBe(0);
     const ev = JSON.parse(readFileSync(join(out, 'iter-0', 'eval.json'), 'utf8'));
     expect(ev.expected.temperature).toBe(0.7);
@@ -105,14 +109,14 @@ describe('dits run', () => {
     expect(ev.expected.minMass).toBeLessThanOrEqual(1 + 1e-9);
     // The expected metric does not change the greedy evaluation.
     const plain = join(dir, 'expected-off');
-    expect(dits(['run', '--out', plain, '--iterations', '1', ...SMALL, '--dpo-seeds', '2']).status).toBe(0);
+    expect((await cli(['run', '--out', plain, '--iterations', '1', ...SMALL, '--dpo-seeds', '2'])).status).toBe(0);
     const off = JSON.parse(readFileSync(join(plain, 'iter-0', 'eval.json'), 'utf8'));
     expect({ ...ev, expected: undefined }).toEqual({ ...off, expected: undefined });
   });
 
-  it('runs influence-guided search with --policy dits, probing during the search', () => {
+  it('runs influence-guided search with --policy dits, probing during the search', async () => {
     const out = join(dir, 'dits');
-    const r = dits(['run', '--out', out, '--iterations', '1', '--policy', 'dits', ...SMALL]);
+    const r = await cli(['run', '--out', out, '--iterations', '1', '--policy', 'dits', ...SMALL]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).config.searchPolicy).toBe('dits');
     // The probes during the search are charged to the influence meter on top of the probes stage's.
@@ -121,10 +125,10 @@ describe('dits run', () => {
     expect(guided.influence.calls).toBeGreaterThan(plain.influence.calls);
   });
 
-  it('keeps the search and the probes within their shares of --budget-tokens, and stops them cleanly', () => {
+  it('keeps the search and the probes within their shares of --budget-tokens, and stops them cleanly', async () => {
     const out = join(dir, 'budget');
     const budget = 30_000;
-    const r = dits(['run', '--out', out, '--iterations', '2', ...SMALL, '--budget-tokens', String(budget), '--influence-share', '0.25']);
+    const r = await cli(['run', '--out', out, '--iterations', '2', ...SMALL, '--budget-tokens', String(budget), '--influence-share', '0.25']);
     expect(r.status, r.stderr).toBe(0);
     const m0 = JSON.parse(readFileSync(join(out, 'iter-0', 'meters.json'), 'utf8'));
     const m1 = JSON.parse(readFileSync(join(out, 'iter-1', 'meters.json'), 'utf8'));
@@ -135,13 +139,13 @@ describe('dits run', () => {
     const probes = JSON.parse(readFileSync(join(out, 'iter-0', 'influence.json'), 'utf8'));
     const search = JSON.parse(readFileSync(join(out, 'iter-0', 'search', 'summary.json'), 'utf8'));
     expect(probes.stoppedByBudget || search.stoppedByBudget).toBe(true);
-    expect(dits(['run', '--out', join(dir, 'nope'), '--budget-tokens', '100', '--policy', 'dits', ...SMALL]).status).toBe(2);
+    expect((await cli(['run', '--out', join(dir, 'nope'), '--budget-tokens', '100', '--policy', 'dits', ...SMALL])).status).toBe(2);
   });
 
-  it('refuses to start over an existing run without --resume or --overwrite', () => {
-    const r = dits(['run', '--out', whole, '--iterations', '2', ...SMALL]);
+  it('refuses to start over an existing run without --resume or --overwrite', async () => {
+    const r = await cli(['run', '--out', whole, '--iterations', '2', ...SMALL]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--resume');
-    expect(dits(['run', '--resume', join(dir, 'nothing-here')]).status).toBe(2);
+    expect((await cli(['run', '--resume', join(dir, 'nothing-here')])).status).toBe(2);
   });
 });

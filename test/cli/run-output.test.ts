@@ -6,15 +6,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dits, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 const SIZES = ['--iterations', '2', '--sft-tasks', '4', '--sft-samples', '2', '--search-tasks', '6', '--validation', '2', '--test-tasks', '4'];
 const SCORE = String.raw`\d\.\d{4}`;
 
 describe('dits run prints', () => {
-  it('each iteration with the base and SFT scores beside the DPO one, what it spent, and the files to open', () => {
+  it('each iteration with the base and SFT scores beside the DPO one, what it spent, and the files to open', async () => {
     const out = join(tempDir(), 'run');
-    const r = dits(['run', ...SIZES, '--out', out]);
+    const r = await cli(['run', ...SIZES, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     for (const t of [0, 1]) {
@@ -30,8 +30,8 @@ describe('dits run prints', () => {
     for (const f of files) expect(existsSync(f), f).toBe(true);
   }, 120_000);
 
-  it('the budget beside what was spent, when --budget-tokens sets one', () => {
-    const r = dits(['run', ...SIZES, '--iterations', '1', '--budget-tokens', '40000', '--influence-share', '0.25', '--out', join(tempDir(), 'run')]);
+  it('the budget beside what was spent, when --budget-tokens sets one', async () => {
+    const r = await cli(['run', ...SIZES, '--iterations', '1', '--budget-tokens', '40000', '--influence-share', '0.25', '--out', join(tempDir(), 'run')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Q spent [\d,]+ calls \/ [\d,]+ of 30,000 tokens  influence spent [\d,]+ calls \/ [\d,]+ of 10,000 tokens/);
   }, 120_000);

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dits, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 const dir = tempDir('dits-run-slice-');
 const csv = join(dir, 'mmlu.csv');
@@ -15,26 +15,26 @@ const SIZES = ['--scenario', 'mmlu', '--iterations', '1', '--sft-tasks', '6', '-
 const sftTaskIds = (out: string) => readFileSync(join(out, 'iter-0', 'sft-data.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).taskId as string);
 
 describe('dits run on a slice of a dataset file', () => {
-  it('--offset skips the first rows: the pool starts there, in allocation order (validation, test, SFT, search)', () => {
+  it('--offset skips the first rows: the pool starts there, in allocation order (validation, test, SFT, search)', async () => {
     const out = join(dir, 'offset');
-    const r = dits(['run', ...SIZES, '--offset', '50', '--out', out, '--quiet']);
+    const r = await cli(['run', ...SIZES, '--offset', '50', '--out', out, '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).tasks).toMatchObject({ file: csv, offset: 50 });
     // Tasks are numbered by row; the SFT tasks are pool tasks 10..15, rows 60..65.
     for (const id of sftTaskIds(out)) expect(Number(id.replace('mmlu-', ''))).toBeGreaterThanOrEqual(60);
   });
 
-  it('--limit caps the rows read: too few for the run is refused with the formula', () => {
-    const r = dits(['run', ...SIZES, '--limit', '20', '--out', join(dir, 'limit')]);
+  it('--limit caps the rows read: too few for the run is refused with the formula', async () => {
+    const r = await cli(['run', ...SIZES, '--limit', '20', '--out', join(dir, 'limit')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('= 22 tasks, the task source has 20');
   });
 
-  it('--skip-bad-rows reports a bad row and goes on; without it the run stops at it, located', () => {
-    const stopped = dits(['run', ...SIZES, '--offset', '70', '--out', join(dir, 'bad'), '--quiet']);
+  it('--skip-bad-rows reports a bad row and goes on; without it the run stops at it, located', async () => {
+    const stopped = await cli(['run', ...SIZES, '--offset', '70', '--out', join(dir, 'bad'), '--quiet']);
     expect(stopped.status).toBe(2);
     expect(stopped.stderr).toContain(`${csv}:81: expected 6 columns`);
-    const skipped = dits(['run', ...SIZES, '--offset', '70', '--skip-bad-rows', '--out', join(dir, 'skip')]);
+    const skipped = await cli(['run', ...SIZES, '--offset', '70', '--skip-bad-rows', '--out', join(dir, 'skip')]);
     expect(skipped.status, skipped.stderr).toBe(0);
     expect(skipped.stderr).toContain(`skipped bad row: ${csv}:81`);
   });

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as schemas from '../../engine/export/schemas.ts';
 import { readTreeRecords } from '../../engine/tree/codec.ts';
-import { dits, REPO, tempDir } from './helpers.ts';
+import { cli, REPO, tempDir } from './helpers.ts';
 
 function files(dir: string): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
@@ -23,11 +23,11 @@ const jsonl = (file: string) => readFileSync(file, 'utf8').trim().split('\n').fi
 describe('dits search', () => {
   const dir = tempDir();
   const run = (out: string, ...extra: string[]) =>
-    dits(['search', '--scenario', 'gsm8k', '--generate', '24', '--seed', '5', '--out', join(dir, out), '--quiet', ...extra]);
+    cli(['search', '--scenario', 'gsm8k', '--generate', '24', '--seed', '5', '--out', join(dir, out), '--quiet', ...extra]);
 
-  it('gives byte-identical run folders for the same seed, whatever the concurrency', () => {
-    expect(run('a').status).toBe(0);
-    expect(run('b', '--concurrency', '1').status).toBe(0);
+  it('gives byte-identical run folders for the same seed, whatever the concurrency', async () => {
+    expect((await run('a')).status).toBe(0);
+    expect((await run('b', '--concurrency', '1')).status).toBe(0);
     const a = files(join(dir, 'a'));
     expect(Object.keys(a)).toEqual(expect.arrayContaining(['manifest.json', 'summary.json', 'pairs.jsonl', 'trees.msgpack', 'datasets/trl/dpo_train.jsonl']));
     const b = files(join(dir, 'b'));
@@ -35,7 +35,7 @@ describe('dits search', () => {
     for (const f of Object.keys(a)) if (f !== 'manifest.json') expect(b[f]?.equals(a[f] as Buffer), f).toBe(true);
   });
 
-  it('spends the default budget: 8 selections x 3 rollouts per task', () => {
+  it('spends the default budget: 8 selections x 3 rollouts per task', async () => {
     const summary = JSON.parse(readFileSync(join(dir, 'a', 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ tasks: 24, rollouts: 24 * 24 });
     const trees = readTreeRecords(join(dir, 'a', 'trees.msgpack'));
@@ -46,7 +46,7 @@ describe('dits search', () => {
     }
   });
 
-  it('writes pairs with provenance that meet the scenario\'s thresholds', () => {
+  it('writes pairs with provenance that meet the scenario\'s thresholds', async () => {
     const pairs = jsonl(join(dir, 'a', 'pairs.jsonl'));
     expect(pairs.length).toBeGreaterThan(0);
     for (const p of pairs) {
@@ -58,7 +58,7 @@ describe('dits search', () => {
     }
   });
 
-  it('writes datasets every trainer\'s schema accepts', () => {
+  it('writes datasets every trainer\'s schema accepts', async () => {
     const d = join(dir, 'a', 'datasets');
     const check = (schema: { safeParse: (v: unknown) => { success: boolean } }, file: string) => {
       const rows = jsonl(join(d, file));
@@ -74,27 +74,27 @@ describe('dits search', () => {
     check(schemas.axolotlSftRow, 'axolotl/sft_train.jsonl');
   });
 
-  it('shows a task\'s tree as text and as DOT', () => {
-    const text = dits(['tree', 'show', join(dir, 'a'), '--task', 'gen-arith-3']);
+  it('shows a task\'s tree as text and as DOT', async () => {
+    const text = await cli(['tree', 'show', join(dir, 'a'), '--task', 'gen-arith-3']);
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^task gen-arith-3  Q=-?\d\.\d{3} N=24/);
     expect(text.stdout).toContain('├─ [Q=');
-    const dot = dits(['tree', 'show', join(dir, 'a'), '--task', 'gen-arith-3', '--format', 'dot']);
+    const dot = await cli(['tree', 'show', join(dir, 'a'), '--task', 'gen-arith-3', '--format', 'dot']);
     expect(dot.stdout).toMatch(/^digraph "task gen-arith-3" \{/);
-    expect(dits(['tree', 'show', join(dir, 'a'), '--task', 'nope']).status).toBe(2);
+    expect((await cli(['tree', 'show', join(dir, 'a'), '--task', 'nope'])).status).toBe(2);
   });
 
-  it('runs a policy written outside the engine, unchanged', () => {
+  it('runs a policy written outside the engine, unchanged', async () => {
     const policy = join(REPO, 'test/fixtures/policies/deepest-first.ts');
-    const r = dits(['search', '--scenario', 'hotpotqa', '--generate', '6', '--policy', policy, '--out', join(dir, 'ext'), '--quiet']);
+    const r = await cli(['search', '--scenario', 'hotpotqa', '--generate', '6', '--policy', policy, '--out', join(dir, 'ext'), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(dir, 'ext', 'manifest.json'), 'utf8'));
     expect(manifest.policy).toMatchObject({ name: 'deepest-first', selections: 6, rollouts: 2 });
     expect(JSON.parse(readFileSync(join(dir, 'ext', 'summary.json'), 'utf8')).rollouts).toBe(6 * 12);
   });
 
-  it('rejects a bad policy module with exit 2', () => {
-    const r = dits(['search', '--scenario', 'gsm8k', '--generate', '2', '--policy', join(REPO, 'package.json'), '--out', join(dir, 'bad'), '--quiet']);
+  it('rejects a bad policy module with exit 2', async () => {
+    const r = await cli(['search', '--scenario', 'gsm8k', '--generate', '2', '--policy', join(REPO, 'package.json'), '--out', join(dir, 'bad'), '--quiet']);
     expect(r.status).toBe(2);
   });
 });

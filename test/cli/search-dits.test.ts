@@ -2,12 +2,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dits, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 describe('dits search --policy dits', () => {
-  it('exits 2 pointing at dits run --policy dits, and writes nothing', () => {
+  it('exits 2 pointing at dits run --policy dits, and writes nothing', async () => {
     const out = join(tempDir(), 'run');
-    const r = dits(['search', '--scenario', 'hotpotqa', '--generate', '2', '--policy', 'dits', '--out', out, '--quiet']);
+    const r = await cli(['search', '--scenario', 'hotpotqa', '--generate', '2', '--policy', 'dits', '--out', out, '--quiet']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('would search exactly as optima');
     expect(r.stderr).toContain('dits run --policy dits');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as schemas from '../../engine/export/schemas.ts';
 import { generateArithmeticTasks } from '../../engine/sim/generate.ts';
-import { dits, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 const jsonl = (file: string) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
@@ -32,21 +32,21 @@ function expectValidDatasets(run: string) {
 }
 
 describe('dits search at the default budget', () => {
-  it('searches 200 GSM8K-format tasks and writes datasets every trainer accepts', () => {
+  it('searches 200 GSM8K-format tasks and writes datasets every trainer accepts', async () => {
     const dir = tempDir();
     // GSM8K's own layout: a rationale, then "#### answer".
     const rows = generateArithmeticTasks(7, 200).map((t) => ({ question: t.question, answer: `${String(t.meta.solution ?? '')}\n#### ${t.answers[0]}` }));
     const file = join(dir, 'gsm8k-200.jsonl');
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const r = dits(['search', '--scenario', 'gsm8k', '--tasks', file, '--seed', '2', '--out', join(dir, 'run'), '--quiet']);
+    const r = await cli(['search', '--scenario', 'gsm8k', '--tasks', file, '--seed', '2', '--out', join(dir, 'run'), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'))).toMatchObject({ tasks: 200, rollouts: 200 * 24 });
     expectValidDatasets(join(dir, 'run'));
   });
 
-  it('searches 200 generated information-exchange tasks and writes datasets every trainer accepts', () => {
+  it('searches 200 generated information-exchange tasks and writes datasets every trainer accepts', async () => {
     const dir = tempDir();
-    const r = dits(['search', '--scenario', 'hotpotqa', '--generate', '200', '--seed', '2', '--out', join(dir, 'run'), '--quiet']);
+    const r = await cli(['search', '--scenario', 'hotpotqa', '--generate', '200', '--seed', '2', '--out', join(dir, 'run'), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'))).toMatchObject({ tasks: 200, rollouts: 200 * 24 });
     expectValidDatasets(join(dir, 'run'));

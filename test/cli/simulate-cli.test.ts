@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dits, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 const GSM8K_ROWS = [
   { question: 'Tom has 3 bags with 4 apples each. How many apples does he have?', answer: 'Each bag has 4 apples.\n3*4=<<3*4=12>>12\n#### 12' },
@@ -20,11 +20,11 @@ function runFolder(dir: string): Record<string, string> {
 }
 
 describe('dits simulate', () => {
-  it('same seed gives byte-identical run folders; another seed gives other dialogues', () => {
+  it('same seed gives byte-identical run folders; another seed gives other dialogues', async () => {
     const dir = tempDir();
     const tasks = gsm8kFile(dir);
-    const run = (seed: string, out: string) => dits(['simulate', '--scenario', 'gsm8k', '--tasks', tasks, '--backend', 'sim', '--seed', seed, '--out', join(dir, out), '--quiet']);
-    for (const [seed, out] of [['1', 'a'], ['1', 'b'], ['2', 'c']] as const) expect(run(seed, out).status).toBe(0);
+    const run = (seed: string, out: string) => cli(['simulate', '--scenario', 'gsm8k', '--tasks', tasks, '--backend', 'sim', '--seed', seed, '--out', join(dir, out), '--quiet']);
+    for (const [seed, out] of [['1', 'a'], ['1', 'b'], ['2', 'c']] as const) expect((await run(seed, out)).status).toBe(0);
     const a = runFolder(join(dir, 'a'));
     expect(Object.keys(a)).toEqual(['manifest.json', 'summary.json', 'trajectories.jsonl']);
     expect(runFolder(join(dir, 'b'))).toEqual(a);
@@ -33,9 +33,9 @@ describe('dits simulate', () => {
     expect(utterances(c)).not.toEqual(utterances(a));
   });
 
-  it('writes one scored, rewarded record per task, in task order', () => {
+  it('writes one scored, rewarded record per task, in task order', async () => {
     const dir = tempDir();
-    const r = dits(['simulate', '--scenario', 'gsm8k', '--tasks', gsm8kFile(dir), '--out', join(dir, 'o'), '--seed', '3']);
+    const r = await cli(['simulate', '--scenario', 'gsm8k', '--tasks', gsm8kFile(dir), '--out', join(dir, 'o'), '--seed', '3']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/3 dialogues\s+mean em \d\.\d{4}\s+mean tokens [\d.]+\s+mean reward -?[\d.]+\s+wall [\d.]+ s/);
     const lines = readFileSync(join(dir, 'o', 'trajectories.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -53,22 +53,22 @@ describe('dits simulate', () => {
     expect(summary.mean_score).toBeCloseTo(lines.reduce((s, t) => s + t.score, 0) / 3, 12);
   });
 
-  it('stops at a bad dataset row with file and line (exit 2), or skips it with --skip-bad-rows', () => {
+  it('stops at a bad dataset row with file and line (exit 2), or skips it with --skip-bad-rows', async () => {
     const dir = tempDir();
     const tasks = gsm8kFile(dir, '{"question": "no answer field"}\n');
-    const fail = dits(['simulate', '--scenario', 'gsm8k', '--tasks', tasks, '--out', join(dir, 'x'), '--quiet']);
+    const fail = await cli(['simulate', '--scenario', 'gsm8k', '--tasks', tasks, '--out', join(dir, 'x'), '--quiet']);
     expect(fail.status).toBe(2);
     expect(fail.stderr).toContain(`${tasks}:4:`);
     expect(fail.stderr).toContain("'answer'");
-    const skip = dits(['simulate', '--scenario', 'gsm8k', '--tasks', tasks, '--out', join(dir, 'y'), '--skip-bad-rows', '--quiet']);
+    const skip = await cli(['simulate', '--scenario', 'gsm8k', '--tasks', tasks, '--out', join(dir, 'y'), '--skip-bad-rows', '--quiet']);
     expect(skip.status).toBe(0);
     expect(skip.stderr).toMatch(/skipped bad row: .*:4:/);
     expect(JSON.parse(readFileSync(join(dir, 'y', 'summary.json'), 'utf8'))).toMatchObject({ dialogues: 3, bad_rows_skipped: 1 });
   });
 
-  it('runs information exchange on generated tasks', () => {
+  it('runs information exchange on generated tasks', async () => {
     const dir = tempDir();
-    const r = dits(['simulate', '--scenario', 'hotpotqa', '--generate', '12', '--out', join(dir, 'ie'), '--quiet']);
+    const r = await cli(['simulate', '--scenario', 'hotpotqa', '--generate', '12', '--out', join(dir, 'ie'), '--quiet']);
     expect(r.status).toBe(0);
     const lines = readFileSync(join(dir, 'ie', 'trajectories.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(12);

@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { summarizeTournament, type TournamentRun } from '../../actors/tournament.ts';
-import { dits, REPO, tempDir } from '../cli/helpers.ts';
+import { cli, dits, REPO, tempDir } from '../cli/helpers.ts';
 
 const run = (policy: string, seed: number, testMetric: number, pairs: number): TournamentRun => ({
   policy,
@@ -34,6 +34,8 @@ describe('summarizeTournament', () => {
   });
 });
 
+// In child processes (dits(), not cli()): a policy file outside the checkout that imports 'dits', and
+// one changed between runs, load through Node's module hooks, which vitest's module runner would bypass.
 describe('dits compare --policies', () => {
   const dir = tempDir('dits-tournament-');
   const policy = join(dir, 'mine.ts');
@@ -68,8 +70,8 @@ describe('dits compare --policies', () => {
     expect(r.stderr).toContain('a policy file that changed has another hash');
   });
 
-  it('needs two policies', () => {
-    const r = dits(['compare', '--policies', 'optima']);
+  it('needs two policies', async () => {
+    const r = await cli(['compare', '--policies', 'optima']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('a tournament needs two or more policies');
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DATASET_FORMATS, DatasetError, loadTasks } from '../../scenarios/datasets/index.ts';
 import type { Task } from '../../scenarios/task.ts';
-import { dits, tempDir } from '../cli/helpers.ts';
+import { cli, tempDir } from '../cli/helpers.ts';
 
 const dir = tempDir('dits-bad-files-');
 function file(name: string, bytes: string | Buffer): string {
@@ -34,15 +34,15 @@ describe('a binary file', () => {
     expect((err as Error).message).toContain('its first bytes are not UTF-8');
   });
 
-  it('ends the CLI with exit 2 and a one-line message', () => {
-    const r = dits(['simulate', '--scenario', 'mmlu', '--tasks', file('bin.csv', binary), '--out', join(dir, 'out'), '--quiet']);
+  it('ends the CLI with exit 2 and a one-line message', async () => {
+    const r = await cli(['simulate', '--scenario', 'mmlu', '--tasks', file('bin.csv', binary), '--out', join(dir, 'out'), '--quiet']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toContain('\\u0000');
     expect(r.stderr.length).toBeLessThan(200);
     // The failed run's folder holds only what it had begun writing: --overwrite may replace it.
     const good = file('good.csv', 'What is 1+1?,2,3,4,5,A\n');
-    const again = dits(['simulate', '--scenario', 'mmlu', '--tasks', good, '--out', join(dir, 'out'), '--quiet', '--overwrite']);
+    const again = await cli(['simulate', '--scenario', 'mmlu', '--tasks', good, '--out', join(dir, 'out'), '--quiet', '--overwrite']);
     expect(again.status, again.stderr).toBe(0);
   });
 });

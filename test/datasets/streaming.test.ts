@@ -52,11 +52,10 @@ async function write(name: string, open: string, row: (i: number) => string, sep
   return file;
 }
 
-async function take(file: string, opts: LoadOptions): Promise<{ tasks: Task[]; ms: number }> {
-  const started = performance.now();
+async function take(file: string, opts: LoadOptions): Promise<{ tasks: Task[] }> {
   const tasks: Task[] = [];
   for await (const t of loadTasks(file, opts)) tasks.push(t);
-  return { tasks, ms: performance.now() - started };
+  return { tasks };
 }
 
 const files: Record<string, string> = {};
@@ -90,9 +89,9 @@ describe('streaming large files', () => {
     const file = files[which] as string;
     const size = (await stat(file)).size;
     expect(size).toBeGreaterThan(5_000_000);
-    const { tasks, ms } = await take(file, { format, limit: 5, offset: 2 });
+    const { tasks } = await take(file, { format, limit: 5, offset: 2 });
     expect(tasks.map((t) => t.id)).toEqual([2, 3, 4, 5, 6].map((i) => `${prefix}${i}`));
-    expect(ms).toBeLessThan(1_000);
+    // That it read only the head is what the stream read (no wall-clock limit: tests assert behaviour).
     const streams = opened.filter((s) => s.path === file);
     expect(streams).toHaveLength(1);
     expect(streams[0]?.bytesRead).toBeLessThan(size / 10);

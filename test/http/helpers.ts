@@ -1,4 +1,4 @@
-/** Set-up of the end-to-end tests over HTTP: serve-sim in the test process, dits as a child process. */
+/** Set-up of the end-to-end tests over HTTP: serve-sim in the test process, dits in it (cli()) or in a child process. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { generatorFor } from '../../engine/tasks/task-source.ts';

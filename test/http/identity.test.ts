@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimServer } from '../../serve-sim/server.ts';
-import { dits, folderFiles, tempDir } from '../cli/helpers.ts';
+import { cli, folderFiles, tempDir } from '../cli/helpers.ts';
 import { ditsAsync, resultFiles, simServer } from './helpers.ts';
 
 const RUN_SIZES = ['--iterations', '1', '--sft-tasks', '8', '--sft-samples', '2', '--search-tasks', '8', '--validation', '4', '--test-tasks', '8', '--quiet'];
@@ -31,9 +31,9 @@ describe('over HTTP against serve-sim', () => {
 
   it('simulate writes the same trajectories as in process, records the server, and a rerun replays from the cache', async () => {
     const args = ['simulate', '--scenario', 'hotpotqa', '--generate', '30', '--seed', '3', '--quiet'];
-    const local = dits([...args, '--out', join(dir, 'sim-local')]);
+    const local = await cli([...args, '--out', join(dir, 'sim-local')]);
     expect(local.status, local.stderr).toBe(0);
-    const remote = await ditsAsync([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url]).done;
+    const remote = await cli([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url]);
     expect(remote.status, remote.stderr).toBe(0);
     for (const f of ['trajectories.jsonl', 'summary.json']) {
       expect(readFileSync(join(dir, 'sim-http', f), 'utf8'), f).toBe(readFileSync(join(dir, 'sim-local', f), 'utf8'));
@@ -46,7 +46,7 @@ describe('over HTTP against serve-sim', () => {
 
     const before = ie.stats().requests;
     // A rerun into the finished folder needs --overwrite, which keeps the response cache.
-    const again = await ditsAsync([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url, '--overwrite']).done;
+    const again = await cli([...args, '--out', join(dir, 'sim-http'), '--backend', 'openai', '--endpoint', ie.url, '--overwrite']);
     expect(again.status, again.stderr).toBe(0);
     const replay = json(join(dir, 'sim-http', 'manifest.json'));
     expect(replay.backend.usage.endpoints[0].requests).toBe(0);
@@ -58,9 +58,9 @@ describe('over HTTP against serve-sim', () => {
 
   it('search writes the same trees, pairs and datasets as in process', async () => {
     const args = ['search', '--scenario', 'gsm8k', '--generate', '12', '--selections', '4', '--rollouts', '2', '--seed', '5', '--quiet'];
-    const local = dits([...args, '--out', join(dir, 'search-local')]);
+    const local = await cli([...args, '--out', join(dir, 'search-local')]);
     expect(local.status, local.stderr).toBe(0);
-    const remote = await ditsAsync([...args, '--out', join(dir, 'search-http'), '--backend', 'openai', '--endpoint', debate.url, '--no-cache']).done;
+    const remote = await cli([...args, '--out', join(dir, 'search-http'), '--backend', 'openai', '--endpoint', debate.url, '--no-cache']);
     expect(remote.status, remote.stderr).toBe(0);
     // A search's report holds nothing only one kind of run writes: it must be identical too.
     const files = resultFiles(join(dir, 'search-http'), { runReport: true });
@@ -72,9 +72,10 @@ describe('over HTTP against serve-sim', () => {
   }, 60_000);
 
   it('a one-iteration run with probes, trained through the HTTP hook, equals the run in process; no adapter or probe folder is left', async () => {
-    const local = dits(['run', '--out', join(dir, 'run-local'), ...RUN_SIZES]);
+    const local = await cli(['run', '--out', join(dir, 'run-local'), ...RUN_SIZES]);
     expect(local.status, local.stderr).toBe(0);
     const out = join(dir, 'run-http');
+    // dits in a child process here, as a user runs it against a server; the other tests run it in this one.
     const remote = await ditsAsync(['run', '--out', out, ...RUN_SIZES, '--backend', 'openai', '--endpoint', ie.url, '--trainer-url', `${ie.url}/sim/train`]).done;
     expect(remote.status, remote.stderr).toBe(0);
     const influence = json(join(out, 'iter-0', 'influence.json'));
@@ -92,11 +93,11 @@ describe('over HTTP against serve-sim', () => {
 
   it('the same run trained through the bundled hook command (dits sim-train) is identical too', async () => {
     const sizes = [...RUN_SIZES, '--group-size', '20'];
-    const local = dits(['run', '--out', join(dir, 'cmd-local'), ...sizes]);
+    const local = await cli(['run', '--out', join(dir, 'cmd-local'), ...sizes]);
     expect(local.status, local.stderr).toBe(0);
     const out = join(dir, 'cmd-http');
     const hook = `node bin/dits.mjs sim-train --scenario hotpotqa --generate ${RUN_TASKS} {job}`;
-    const remote = await ditsAsync(['run', '--out', out, ...sizes, '--backend', 'openai', '--endpoint', ie.url, '--trainer-cmd', hook]).done;
+    const remote = await cli(['run', '--out', out, ...sizes, '--backend', 'openai', '--endpoint', ie.url, '--trainer-cmd', hook]);
     expect(remote.status, remote.stderr).toBe(0);
     expect(resultFiles(out)).toEqual(resultFiles(join(dir, 'cmd-local')));
     expect(Object.keys(folderFiles(out)).filter((f) => f.endsWith('hook.log')).length).toBeGreaterThan(0);

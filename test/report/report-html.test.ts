@@ -14,7 +14,7 @@ import type { TreeSet, ViewerData } from '../../engine/report/html/model.ts';
 import { writeSearchReport } from '../../engine/report/html/search-page.ts';
 import { compareSpec, renderSvg } from '../../engine/report/plot.ts';
 import { renderReport } from '../../engine/report/table.ts';
-import { dits, tempDir } from '../cli/helpers.ts';
+import { cli, tempDir } from '../cli/helpers.ts';
 import { fixtureResults } from '../compare/fixture.ts';
 import { CHROMIUM, hasChromium, launch, openReport, pixelStats, type PageTrouble } from './browser.ts';
 import { embeddedData, HAND_POLICY, handSummary, NO_DATASETS, writeHandFolder } from './folder.ts';
@@ -26,20 +26,20 @@ const SEARCH = ['search', '--scenario', 'hotpotqa', '--generate', '6', '--seed',
 const RUN = ['run', '--iterations', '2', '--sft-tasks', '6', '--sft-samples', '2', '--search-tasks', '6', '--validation', '4', '--test-tasks', '6', '--dpo-seeds', '2', '--quiet'];
 const html = (folder: string) => readFileSync(join(dir, folder, 'report.html'));
 
-beforeAll(() => {
+beforeAll(async () => {
   for (const [args, out] of [
     [SEARCH, 'search-a'],
     [SEARCH, 'search-b'],
     [RUN, 'run-a'],
     [RUN, 'run-b'],
   ] as const) {
-    const r = dits([...args, '--out', join(dir, out)]);
+    const r = await cli([...args, '--out', join(dir, out)]);
     expect(r.status, r.stderr).toBe(0);
   }
 }, 180_000);
 
 describe('report.html written by the commands', () => {
-  it('is byte-identical for the same seed, and names no absolute path', () => {
+  it('is byte-identical for the same seed, and names no absolute path', async () => {
     for (const kind of ['search', 'run']) {
       const a = html(`${kind}-a`);
       expect(a.equals(html(`${kind}-b`)), kind).toBe(true);
@@ -47,7 +47,7 @@ describe('report.html written by the commands', () => {
     }
   });
 
-  it('is one per folder: a run\'s search stages leave their trees to the run\'s report', () => {
+  it('is one per folder: a run\'s search stages leave their trees to the run\'s report', async () => {
     const trees = Object.values((embeddedData(html('run-a').toString()) as ViewerData).trees)[0] as TreeSet;
     expect(trees.total).toBe(12);
     expect(new Set(trees.trees.map((t) => t.source))).toEqual(new Set(['iteration 0', 'iteration 1']));

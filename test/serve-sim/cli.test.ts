@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultParams, serializeParams } from '../../engine/sim/params.ts';
 import { jsonl, sftRow, sftSettings, writeTrainingJob, type TrainingJob } from '../../engine/hook/training-job.ts';
 import { SimTrainer } from '../../engine/sim/sim-trainer.ts';
-import { dits, REPO, tempDir } from '../cli/helpers.ts';
+import { cli, REPO, tempDir } from '../cli/helpers.ts';
 import { dialogueTurns, ieFixture } from './helpers.ts';
 
 describe('dits serve-sim', () => {
@@ -40,8 +40,8 @@ describe('dits serve-sim', () => {
     expect(stdout.trim().split('\n')).toHaveLength(1);
   });
 
-  it('refuses a bad --fail spec with exit code 2', () => {
-    const r = dits(['serve-sim', '--scenario', 'hotpotqa', '--fail', '429=0.7,500=0.7']);
+  it('refuses a bad --fail spec with exit code 2', async () => {
+    const r = await cli(['serve-sim', '--scenario', 'hotpotqa', '--fail', '429=0.7,500=0.7']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/sum to/);
   });
@@ -64,7 +64,7 @@ describe('dits sim-train', () => {
         output: join(dir, 'out'),
       };
       writeTrainingJob(join(dir, 'job.json'), job, jsonl(targets.map(sftRow)));
-      const r = dits(['sim-train', '--scenario', 'hotpotqa', '--generate', '6', '--task-seed', '3', join(dir, 'job.json')]);
+      const r = await cli(['sim-train', '--scenario', 'hotpotqa', '--generate', '6', '--task-seed', '3', join(dir, 'job.json')]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(`wrote ${job.output}\n`);
@@ -72,7 +72,7 @@ describe('dits sim-train', () => {
       const direct = serializeParams(await new SimTrainer(f.world).sft(defaultParams(), targets, { lr: 0.5, epochs: 2 }));
       expect(written).toEqual(JSON.parse(JSON.stringify(direct)));
 
-      const missing = dits(['sim-train', '--scenario', 'hotpotqa', '--quiet', join(dir, 'none.json')]);
+      const missing = await cli(['sim-train', '--scenario', 'hotpotqa', '--quiet', join(dir, 'none.json')]);
       expect(missing.status).toBe(2);
       expect(missing.stderr).toMatch(/none\.json/);
       expect(existsSync(join(dir, 'none'))).toBe(false);
