@@ -1,22 +1,22 @@
 /** `--search-concurrency` and `--sft-concurrency` decide how busy a server is kept, never what a run writes. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dits, folderFiles, tempDir } from './helpers.ts';
+import { cli, folderFiles, tempDir } from './helpers.ts';
 
 const SIZES = ['--iterations', '1', '--sft-tasks', '6', '--sft-samples', '3', '--search-tasks', '6', '--validation', '2', '--test-tasks', '3', '--threads', '1'];
 
 describe('dits run concurrency', () => {
-  it('writes the same files with one task at a time as with many in flight', () => {
+  it('writes the same files with one task at a time as with many in flight', async () => {
     const root = tempDir();
-    const serial = dits(['run', ...SIZES, '--search-concurrency', '1', '--sft-concurrency', '1', '--out', join(root, 'serial'), '--quiet']);
+    const serial = await cli(['run', ...SIZES, '--search-concurrency', '1', '--sft-concurrency', '1', '--out', join(root, 'serial'), '--quiet']);
     expect(serial.status, serial.stderr).toBe(0);
-    const wide = dits(['run', ...SIZES, '--search-concurrency', '64', '--sft-concurrency', '6', '--out', join(root, 'wide'), '--quiet']);
+    const wide = await cli(['run', ...SIZES, '--search-concurrency', '64', '--sft-concurrency', '6', '--out', join(root, 'wide'), '--quiet']);
     expect(wide.status, wide.stderr).toBe(0);
     expect(folderFiles(join(root, 'wide'))).toEqual(folderFiles(join(root, 'serial')));
   }, 120_000);
 
-  it('refuses a concurrency below one, naming the flag', () => {
-    const r = dits(['run', '--sft-concurrency', '0', '--out', join(tempDir(), 'run')]);
+  it('refuses a concurrency below one, naming the flag', async () => {
+    const r = await cli(['run', '--sft-concurrency', '0', '--out', join(tempDir(), 'run')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--sft-concurrency/);
   });

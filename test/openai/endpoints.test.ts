@@ -151,12 +151,12 @@ describe('routing over HTTP', () => {
       expect(e).toBeInstanceOf(EndpointsDownError);
       expect((e as Error).message).toContain(`${s.url}: `);
     }
+    // It waited out the down timeout before giving up (a lower bound only: a slow machine waits longer).
     expect(took).toBeGreaterThanOrEqual(295);
-    expect(took).toBeLessThan(2000);
-    // Still down: fails at once.
-    const t1 = Date.now();
+    // Still down: fails at once, without sending the request to the dead endpoint again.
+    const sent = s.count(CHAT);
     await expect(b.sample(ALICE)).rejects.toBeInstanceOf(EndpointsDownError);
-    expect(Date.now() - t1).toBeLessThan(200);
+    expect(s.count(CHAT)).toBe(sent);
     breakServer(s, false);
     await eventually(() => h.logs.some((l) => l.endsWith('back in service')));
     expect((await b.sample(ALICE))[0]?.text).toBe(textOf(42));

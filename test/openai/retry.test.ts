@@ -39,11 +39,10 @@ describe('retries', () => {
     const s = await h.server();
     const b = await h.connect([s], { requestTimeoutMs: 60, maxRetries: 0 });
     s.override(CHAT, () => ({ stall: true }));
-    const t0 = Date.now();
+    // The body never ends: only the deadline can end this call (else the test times out).
     const err = await oneChat(b).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RequestFailedError);
     expect((err as Error).message).toMatch(/within 60 ms/);
-    expect(Date.now() - t0).toBeLessThan(2000); // the body never ends: only the deadline stops it
   });
 
   it('times out a server that never sends headers', async () => {
