@@ -4,6 +4,7 @@
  * degrade far worse than linearly: design, "Measured facts"), and hands the results to
  * `onResult` in task order whatever order they finish in, so outputs depend only on the seed.
  */
+import { setMaxListeners } from 'node:events';
 import type { InspectionEvent } from 'xstate';
 import type { DialogueSetup } from '../engine/dialogue/dialogue.ts';
 import type { Task } from '../scenarios/task.ts';
@@ -69,6 +70,9 @@ export async function searchTasks(tasks: AsyncIterable<Task> | Iterable<Task>, o
   if (signal?.aborted) throw abortError(signal);
   // One controller stops every coordinator, on the caller's abort or on the first failure.
   const stop = new AbortController();
+  // Every lane's coordinator listens on it (and the pool once more): Node's default of 10 would
+  // warn of a leak for any concurrency over 9.
+  setMaxListeners(concurrency + 1, stop.signal);
   let failure: unknown = null;
   const fail = (err: unknown) => {
     failure ??= err;
