@@ -7,40 +7,42 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cruise, type ICruiseOptions, type ICruiseResult } from 'dependency-cruiser';
+import { cruise, type ICruiseResult } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOUSE = `${ROOT}docs/house.md`;
 const FOLDERS = ['scenarios', 'engine', 'serve-sim', 'actors', 'workers', 'properties', 'cli', 'test'];
 /** A room of the house: a top-level folder, or one of engine/'s. */
-const ROOM = '^(engine/[^/]+|scenarios|serve-sim|actors|workers|properties|cli|test)';
+const ROOM = /^(engine\/[^/]+|scenarios|serve-sim|actors|workers|properties|cli|test)\//;
 
 /** Rooms by name, each with the rooms it imports. */
 export type Rooms = Map<string, string[]>;
 
-async function cruiseHouse(extra: ICruiseOptions = {}): Promise<ICruiseResult> {
-  const options = { ...(await extractDepcruiseOptions(`${ROOT}.dependency-cruiser.cjs`)), baseDir: ROOT, ...extra };
-  const { output } = await cruise(FOLDERS, options);
-  return output as ICruiseResult;
-}
+/** The room a module lives in: its top-level folder, or engine/'s subfolder. */
+const roomOf = (path: string): string | undefined => ROOM.exec(path)?.[1];
 
-/** Every broken rule, one line each: `rule: from -> to` (a circle lists its path). */
-export async function houseViolations(): Promise<string[]> {
-  const result = await cruiseHouse();
-  return result.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.cycle ? v.cycle.map((c) => c.name).join(' -> ') : v.to}`);
-}
-
-/** The rooms (library folders, engine/ by subfolder) and the rooms each imports, sorted. */
-export async function houseRooms(): Promise<Rooms> {
-  const result = await cruiseHouse({ collapse: ROOM });
-  const rooms: Rooms = new Map();
+/**
+ * One cruise of the code: every broken rule, one line each (`rule: from -> to`; a circle lists
+ * its path), and the library's rooms with the rooms each imports, sorted.
+ */
+export async function inspectHouse(): Promise<{ violations: string[]; rooms: Rooms }> {
+  const options = { ...(await extractDepcruiseOptions(`${ROOT}.dependency-cruiser.cjs`)), baseDir: ROOT };
+  const result = (await cruise(FOLDERS, options)).output as ICruiseResult;
+  const violations = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.cycle ? v.cycle.map((c) => c.name).join(' -> ') : v.to}`);
+  const imports = new Map<string, Set<string>>();
   for (const m of result.modules) {
-    if (m.source.startsWith('test')) continue;
-    const to = new Set(m.dependencies.map((d) => d.resolved).filter((r) => r !== m.source && !r.startsWith('test')));
-    rooms.set(m.source, [...to].sort());
+    const room = roomOf(m.source);
+    if (room === undefined || room === 'test') continue;
+    const to = imports.get(room) ?? new Set<string>();
+    for (const d of m.dependencies) {
+      const target = roomOf(d.resolved);
+      if (target !== undefined && target !== room && target !== 'test') to.add(target);
+    }
+    imports.set(room, to);
   }
-  return new Map([...rooms].sort(([a], [b]) => a.localeCompare(b)));
+  const rooms: Rooms = new Map([...imports].sort(([x], [y]) => x.localeCompare(y)).map(([room, to]) => [room, [...to].sort()]));
+  return { violations, rooms };
 }
 
 /** The rooms' circles, if any (a room reached again from itself). */
@@ -101,8 +103,7 @@ export function houseMarkdown(rooms: Rooms): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const broken = await houseViolations();
-  const rooms = await houseRooms();
+  const { violations: broken, rooms } = await inspectHouse();
   const circles = roomCircles(rooms);
   for (const line of [...broken, ...circles.map((c) => `room circle: ${c}`)]) process.stderr.write(`${line}\n`);
   const drawing = houseMarkdown(rooms);
