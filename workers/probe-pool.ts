@@ -2,7 +2,7 @@
 import type { Meter } from '../engine/base/budget.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
 import type { PreferenceExample } from '../engine/base/trainer.ts';
-import type { ProbeOutcome } from './probe-worker.ts';
+import type { ProbeOutcome } from './probe-runner.ts';
 import { bundledPool } from './bundled-pool.ts';
 
 export interface WorkerProber {
