@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { prepareDialogue } from '../engine/dialogue/dialogue.ts';
 import { Meter, metered } from '../engine/base/budget.ts';
 import { DialogueScorer } from '../engine/dialogue/scoring.ts';
-import { BUILTIN_POLICIES, loadPolicy } from '../engine/search/policies/index.ts';
+import { BUILTIN_POLICIES, loadPolicy, loadTypeScript } from '../engine/search/policies/index.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { encodeTaskOutput, searchedTask } from '../engine/search/task-output.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
@@ -55,7 +55,7 @@ function learn(job: SearchJob): void {
 
 /** The spec's policy; a policy file may be TypeScript, which this JavaScript bundle can only import with tsx's loader. */
 async function loadSpecPolicy(): Promise<SearchPolicy> {
-  if (!(spec.policy.source in BUILTIN_POLICIES)) (await import('tsx/esm/api')).register();
+  if (!(spec.policy.source in BUILTIN_POLICIES)) await loadTypeScript();
   return loadPolicy(spec.policy.source, spec.policy.params);
 }
 
