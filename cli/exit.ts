@@ -5,7 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { InputError } from '../scenarios/errors.ts';
-import { CapabilityError, EndpointsDownError, RequestFailedError } from '../engine/openai/index.ts';
+import { CapabilityError, EndpointsDownError, RequestFailedError } from '../engine/openai/errors.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -1,35 +1,57 @@
 /** The `dits` command line. */
 import { Command } from 'commander';
-import { registerScenarioCommands } from './commands/scenario.ts';
-import { registerSimulateCommand } from './commands/simulate.ts';
-import { registerSearchCommand } from './commands/search.ts';
-import { registerTreeCommands } from './commands/tree.ts';
-import { registerRunCommand } from './commands/run.ts';
-import { registerCompareCommand } from './commands/compare.ts';
-import { registerAnalyzeCommands } from './commands/analyze.ts';
-import { registerServeSimCommand } from './commands/serve-sim.ts';
-import { registerSimTrainCommand } from './commands/sim-train.ts';
-import { registerStressCommand } from './commands/stress.ts';
 import { EXIT_OK, exitCodeFor, reportError } from './exit.ts';
-import { closeMathWorkers } from '../scenarios/metrics/index.ts';
+import { closeMathWorkers } from '../scenarios/metrics/math-client.ts';
 import { DITS_VERSION } from '../engine/base/version.ts';
 
-function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command, in the order `dits --help` lists them: the line shown there, and how to load the
+ * module that registers the command under that name. Only the command named on the command line
+ * is loaded, so one command's dependencies (vega, the tokenizer, the Compute Engine, xstate...)
+ * cost nothing to the others, nor to `dits --help`.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Register> }> = {
+  scenario: { summary: 'list, validate and preview scenarios', load: async () => (await import('./commands/scenario.ts')).registerScenarioCommands },
+  simulate: { summary: 'run one dialogue per task with a backend; write trajectories.jsonl, summary.json and manifest.json', load: async () => (await import('./commands/simulate.ts')).registerSimulateCommand },
+  search: { summary: 'search a tree per task; write trees.msgpack, pairs.jsonl, datasets/<trainer>/, summary.json and manifest.json', load: async () => (await import('./commands/search.ts')).registerSearchCommand },
+  tree: { summary: 'inspect the search trees of a run', load: async () => (await import('./commands/tree.ts')).registerTreeCommands },
+  run: { summary: 'the DITS loop (§3.4): per iteration SFT data, SFT, search, warm start, influence probes, selection, DPO, evaluation', load: async () => (await import('./commands/run.ts')).registerRunCommand },
+  compare: { summary: 'configurations at equal budget over k seeds (§4, §5), each a run folder; writes report.md, plot.svg and results.json', load: async () => (await import('./commands/compare.ts')).registerCompareCommand },
+  analyze: { summary: 'analyses of a dits run folder', load: async () => (await import('./commands/analyze.ts')).registerAnalyzeCommands },
+  'serve-sim': { summary: 'serve the simulated model over HTTP (the vLLM subset of docs/http-protocol.md), with injected faults for testing clients', load: async () => (await import('./commands/serve-sim.ts')).registerServeSimCommand },
+  'sim-train': { summary: 'run a training job on the simulated model: the trainer hook for runs on the simulated model', load: async () => (await import('./commands/sim-train.ts')).registerSimTrainCommand },
+  stress: { summary: 'check a search policy against the search invariants (docs/invariants.md) with fast-check on the simulated model', load: async () => (await import('./commands/stress.ts')).registerStressCommand },
+};
+
+/** The names of the commands, for tests that load each one. */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/**
+ * The command `argv` runs, or asks help for (`dits help run`): its first word that is not an
+ * option, since dits itself takes no option with a value.
+ */
+function commandNamed(argv: string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/**
+ * The program with `argv`'s command registered in full and every other one by name and summary
+ * alone: that is all `dits --help` shows of them, and an unknown name is still commander's error.
+ */
+export async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command('dits')
     .description('Synthesize training data for LLM multi-agent systems with Data Influence-oriented Tree Search')
     .version(DITS_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerScenarioCommands(program);
-  registerSimulateCommand(program);
-  registerSearchCommand(program);
-  registerTreeCommands(program);
-  registerRunCommand(program);
-  registerCompareCommand(program);
-  registerAnalyzeCommands(program);
-  registerServeSimCommand(program);
-  registerSimTrainCommand(program);
-  registerStressCommand(program);
+  const wanted = commandNamed(argv);
+  for (const [name, { summary, load }] of Object.entries(COMMANDS)) {
+    if (name === wanted) (await load())(program);
+    else program.command(name).summary(summary);
+  }
   program.commands.forEach(function override(c: Command) {
     c.exitOverride();
     c.commands.forEach(override);
@@ -100,7 +122,7 @@ function capture(stream: NodeJS.WriteStream, sink: (text: string) => void): () =
 
 async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    await (await buildProgram(argv)).parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (err) {
     reportError(err);

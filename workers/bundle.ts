@@ -10,13 +10,17 @@
  * (the MATH checker's worker, the built-in scenarios) point where they do in the main thread.
  * It is written under a name that is the hash of its code, so runs of the same code share it,
  * and a changed source is never served by a stale bundle.
+ *
+ * The build (dist/) has its workers built beside it, from the same sources at the same time, and
+ * uses those.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
+import { BUILT } from '../engine/base/built.ts';
 
 export type WorkerEntry = 'search-worker' | 'probe-worker';
 
@@ -69,6 +73,7 @@ const built = new Map<WorkerEntry, Promise<string>>();
 
 /** The path of `entry` bundled from the current sources; built once per process (a run starts a pool per stage). */
 export function workerBundle(entry: WorkerEntry): Promise<string> {
+  if (BUILT) return Promise.resolve(join(ROOT, 'dist', `${entry}.js`));
   let file = built.get(entry);
   if (!file) {
     file = bundle(entry);
@@ -78,6 +83,8 @@ export function workerBundle(entry: WorkerEntry): Promise<string> {
 }
 
 async function bundle(entry: WorkerEntry): Promise<string> {
+  // Loaded here, not at the top: the build never bundles, and esbuild's API costs its start-up.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [join(ROOT, 'workers', `${entry}.ts`)],
     bundle: true,

@@ -8,7 +8,7 @@
 import { prepareDialogue } from '../engine/dialogue/dialogue.ts';
 import { Meter, metered } from '../engine/base/budget.ts';
 import { DialogueScorer } from '../engine/dialogue/scoring.ts';
-import { BUILTIN_POLICIES, loadPolicy } from '../engine/search/policies/index.ts';
+import { BUILTIN_POLICIES, loadPolicy, loadTypeScript } from '../engine/search/policies/index.ts';
 import type { SearchPolicy } from '../engine/search/policy.ts';
 import { encodeTaskOutput, searchedTask } from '../engine/search/task-output.ts';
 import { SimBackend } from '../engine/sim/backend.ts';
@@ -82,6 +82,6 @@ export function searchRunner(spec: WorkerSearchSpec): (job: SearchJob) => Promis
 
 /** The spec's policy; a policy file may be TypeScript, which a JavaScript bundle can only import with tsx's loader. */
 async function loadSpecPolicy(spec: WorkerSearchSpec): Promise<SearchPolicy> {
-  if (!(spec.policy.source in BUILTIN_POLICIES)) (await import('tsx/esm/api')).register();
+  if (!(spec.policy.source in BUILTIN_POLICIES)) await loadTypeScript();
   return loadPolicy(spec.policy.source, spec.policy.params);
 }

@@ -9,14 +9,17 @@
  * `.jsx`, `.ts` and `.tsx` files are ES modules (`.cjs` and `.cts` stay CommonJS).
  *
  * And `dits` names the running dits wherever the importing file is (a temp folder has no
- * node_modules/dits): it is resolved as a self-reference from this package, through the
+ * node_modules/dits): the package entry of the running code, built or source, as the main
+ * thread says; `dits/...` is resolved as a self-reference from this package, through the
  * `exports` of its package.json.
  */
 const folders = new Set();
+let dits;
 
-/** `data.folder`: a policy file's folder, as a file URL ending in '/'. */
+/** `data.folder`: a policy file's folder, as a file URL ending in '/'; `data.dits`: the URL `dits` resolves to. */
 export function initialize(data) {
   folders.add(data.folder);
+  dits = data.dits;
 }
 
 const SCRIPT = /\.[jt]sx?$/;
@@ -28,7 +31,8 @@ function inPolicyFolder(url) {
 }
 
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier === 'dits' || specifier.startsWith('dits/')) return nextResolve(specifier, { ...context, parentURL: import.meta.url });
+  if (specifier === 'dits') return nextResolve(dits, context);
+  if (specifier.startsWith('dits/')) return nextResolve(specifier, { ...context, parentURL: import.meta.url });
   const resolved = await nextResolve(specifier, context);
   const commonjs = resolved.format === 'commonjs' || resolved.format === 'commonjs-typescript';
   return commonjs && inPolicyFolder(resolved.url) ? { ...resolved, format: 'module' } : resolved;

@@ -6,6 +6,7 @@ import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { dirname, resolve, sep } from 'node:path';
 import { InputError } from '../../../scenarios/errors.ts';
+import { BUILT } from '../../base/built.ts';
 import { resolveParams, type PolicyParams, type SearchPolicy } from '../policy.ts';
 import { bestOfNPolicy } from './best-of-n.ts';
 import { ditsPolicy } from './dits.ts';
@@ -40,6 +41,13 @@ function checkPolicy(value: unknown, where: string): SearchPolicy {
 const hookedFolders = new Set<string>();
 
 /**
+ * The module `import ... from 'dits'` loads in a policy file: the package entry of the code that
+ * is running, built or source, so that the file shares this thread's modules (the same TreeStore,
+ * the same built-in policies) rather than loading a second copy.
+ */
+const DITS_ENTRY = (BUILT ? new URL('../../../dist/public.js', import.meta.url) : new URL('../public.ts', import.meta.url)).href;
+
+/**
  * Registers file-hooks.mjs for the folder of a policy file, once per folder and thread: its
  * `.js`/`.ts` files load as ES modules wherever they are, and `import ... from 'dits'` names
  * this dits (a temp folder has no node_modules/dits).
@@ -48,7 +56,19 @@ function hookFolder(file: string): void {
   const folder = pathToFileURL(dirname(file) + sep).href;
   if (hookedFolders.has(folder)) return;
   hookedFolders.add(folder);
-  register(new URL('./file-hooks.mjs', import.meta.url), { data: { folder } });
+  register(new URL('./file-hooks.mjs', import.meta.url), { data: { folder, dits: DITS_ENTRY } });
+}
+
+let typescript: Promise<void> | undefined;
+
+/**
+ * Lets this thread import policy files written in TypeScript, once per thread. Only JavaScript
+ * code needs it - the build, and worker threads, which always run bundles - since the sources
+ * run under tsx or vitest, which load TypeScript already.
+ */
+export function loadTypeScript(): Promise<void> {
+  typescript ??= import('tsx/esm/api').then(({ register: registerTsx }) => void registerTsx());
+  return typescript;
 }
 
 /** A built-in by name, or a policy module by path (`./my-policy.ts`). */
@@ -61,6 +81,7 @@ export async function loadPolicy(spec: string, params: PolicyParams): Promise<Se
   let mod: Record<string, unknown>;
   try {
     const file = resolve(spec);
+    if (BUILT && /\.[cm]?tsx?$/.test(file)) await loadTypeScript();
     hookFolder(file);
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
