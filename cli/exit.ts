@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { InputError } from '../scenarios/errors.ts';
+import { QueueUnavailableError } from '../workers/queue-errors.ts';
 import { CapabilityError, EndpointsDownError, RequestFailedError } from '../engine/openai/errors.ts';
 
 export const EXIT_OK = 0;
@@ -38,7 +39,7 @@ export function exitCodeFor(err: unknown): number {
 }
 
 /** Errors about the outside world (servers down, retries exhausted), not bugs: their message says it all. */
-const OPERATIONAL = [InputError, PartialFailure, ChecksFailed, EndpointsDownError, RequestFailedError, CapabilityError] as const;
+const OPERATIONAL = [InputError, PartialFailure, ChecksFailed, EndpointsDownError, RequestFailedError, CapabilityError, QueueUnavailableError] as const;
 
 /** A run that stopped on a server failure; what finished is kept. */
 export class RunStopped extends Error {

@@ -29,8 +29,9 @@ import { stageDisplay, type StageDisplay } from '../progress.ts';
 import { workerSearcher } from '../../workers/search-pool.ts';
 import { workerProber } from '../../workers/probe-pool.ts';
 import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
+import { addQueueOptions, queueFrom, queueWorkers, warnUnusedQueueFlags, type QueueFlags } from '../queue.ts';
 
-interface RunFlags extends RunSizeFlags, BackendFlags {
+interface RunFlags extends RunSizeFlags, BackendFlags, QueueFlags {
   trainerCmd?: string;
   trainerUrl?: string;
   probeConcurrency: number;
@@ -200,7 +201,7 @@ function countedWorkers(threads: RunWorkers['threads']): { workers: RunWorkers; 
 
 export function registerRunCommand(program: Command): void {
   const cmd = addRunSizeOptions(program.command('run'), { iterations: 2, testTasks: 100, dpoSeeds: 1 });
-  addBackendOptions(cmd)
+  addQueueOptions(addBackendOptions(cmd), 'the search tasks and influence probes (runs without --budget-tokens)')
     .option('--trainer-cmd <template>', `openai: the trainer hook, a shell command per training job; placeholders ${HOOK_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} (README: Trainer hook)`)
     .option('--trainer-url <url>', 'openai: the trainer hook as an HTTP endpoint the job is POSTed to (serve-sim: <server>/sim/train)')
     .option('--threads <n|auto>', `${THREADS_HELP}. The search and the probes of in-process runs without --budget-tokens`, threadsOption, 'auto')
@@ -281,9 +282,19 @@ export function registerRunCommand(program: Command): void {
       const display = stageDisplay({ iterations: manifest.config.iterations, quiet: flags.quiet ?? false });
       // Notices go over the display, which erases its bar first.
       const notice = (line: string) => flags.quiet || display.print(`dits: ${line}\n`, process.stderr);
+      if (flags.queue !== undefined && manifest.backend !== undefined) throw new InputError('--queue sends search tasks and probes to dits worker processes, which run the simulated model: it needs the sim backend');
+      warnUnusedQueueFlags(cmd, flags);
+      if (flags.queue !== undefined && manifest.config.budget !== undefined) notice('--queue unused: a --budget-tokens run searches and probes in the main thread, in order');
       const env = await createRunEnv(out, manifest, session(cmd, flags, notice));
+      let queue;
+      try {
+        queue = await queueFrom(flags);
+      } catch (e) {
+        await env.close();
+        throw e;
+      }
       const threads = countedWorkers(threadsChooser(flags.threads, notice));
-      env.workers = threads.workers;
+      env.workers = queue ? queueWorkers(queue) : threads.workers;
       env.progress = (c) => display.count(c);
       // Ctrl-C: every stage writes its outputs whole, so stopping between writes loses nothing;
       // what must not be left behind is adapters loaded on the server.
@@ -294,19 +305,21 @@ export function registerRunCommand(program: Command): void {
       };
       process.once('SIGINT', onInterrupt);
       try {
-        await execute(env, progress, flags, display, threads.most);
+        const where = queue?.where;
+        await execute(env, progress, flags, display, () => (where ? `through the ${where}` : workersWhere(threads.most())));
       } catch (e) {
         throw stoppedRun(e, out);
       } finally {
         display.stop();
         process.off('SIGINT', onInterrupt);
+        await queue?.close();
         await env.close();
       }
     });
 }
 
 /** Runs the pipeline from where the folder stands, showing each stage and printing each iteration's figures. */
-async function execute(env: RunEnv, progress: RunProgress | undefined, flags: RunFlags, display: StageDisplay, threadsStarted: () => number): Promise<void> {
+async function execute(env: RunEnv, progress: RunProgress | undefined, flags: RunFlags, display: StageDisplay, where: () => string): Promise<void> {
   const { config, out } = env;
   const say = (s: string) => flags.quiet || display.print(s);
   if (progress) say(`resuming ${out} after ${progress.completed.length} of ${config.iterations * STAGES.length} stages\n`);
@@ -330,9 +343,12 @@ async function execute(env: RunEnv, progress: RunProgress | undefined, flags: Ru
     return;
   }
   writeRunMetrics(env);
-  const workers = threadsStarted();
-  const where = workers > 0 ? `up to ${workers} worker threads a stage` : 'in the main thread';
-  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (${where}); wrote ${out}\n${filesToOpen(out, config.iterations - 1)}`);
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (${where()}); wrote ${out}\n${filesToOpen(out, config.iterations - 1)}`);
+}
+
+/** Where the stages ran, for the last line. */
+function workersWhere(most: number): string {
+  return most > 0 ? `up to ${most} worker threads a stage` : 'in the main thread';
 }
 
 /** What a person opens first in a finished run folder. */

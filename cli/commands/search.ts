@@ -21,8 +21,9 @@ import { addTaskSourceOptions, openTaskSource, warnUnusedTaskFlags, type TaskSou
 import { peekTasks } from '../../engine/tasks/task-source.ts';
 import { AUTO_THREADS_MIN, THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { DITS_VERSION } from '../../engine/base/version.ts';
+import { addQueueOptions, queueFrom, warnUnusedQueueFlags, type QueueFlags } from '../queue.ts';
 
-interface SearchFlags extends TaskSourceFlags, BackendFlags {
+interface SearchFlags extends TaskSourceFlags, BackendFlags, QueueFlags {
   scenario: string;
   taskSeed: number;
   policy: string;
@@ -74,7 +75,7 @@ export function registerSearchCommand(program: Command): void {
     .command('search')
     .description('search a tree per task; write trees.msgpack, pairs.jsonl, datasets/<trainer>/, summary.json and manifest.json')
     .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file');
-  addBackendOptions(addTaskSourceOptions(cmd))
+  addQueueOptions(addBackendOptions(addTaskSourceOptions(cmd)), 'the tasks')
     .option('--policy <name|file>', `search policy: ${Object.keys(BUILTIN_POLICIES).filter((p) => p !== 'dits').join(', ')}, or a .ts/.js file exporting one (dits needs probes: dits run --policy dits)`, 'optima')
     .option('--selections <n>', 'selections per task (policy default: 8)', intOption(1))
     .option('--rollouts <n>', 'rollouts per selection (policy default: 3)', intOption(1))
@@ -126,8 +127,15 @@ export function registerSearchCommand(program: Command): void {
       // Look ahead far enough to tell a search large enough for auto's threads, or smaller than --threads N.
       const lookahead = flags.backend !== 'sim' ? 0 : flags.threads === 'auto' ? AUTO_THREADS_MIN.search : flags.threads;
       const { head, all: tasks } = await peekTasks(source.tasks, lookahead);
-      const threads = flags.backend === 'sim' ? threadsChooser(flags.threads, flags.quiet ? () => {} : notice)('search', head.length) : 1;
-      const workers = threads > 1 ? workerSearcher({ scenario, policy: policySpec(flags.policy, params), seed: flags.seed }, threads) : undefined;
+      if (flags.queue !== undefined && flags.backend !== 'sim') throw new InputError('--queue sends search tasks to dits worker processes, which search on the simulated model: it needs --backend sim');
+      warnUnusedQueueFlags(cmd, flags);
+      const queue = await queueFrom(flags).catch(async (e: unknown) => {
+        await handle.close();
+        throw e;
+      });
+      const threads = flags.backend === 'sim' && !queue ? threadsChooser(flags.threads, flags.quiet ? () => {} : notice)('search', head.length) : 1;
+      const spec = { scenario, policy: policySpec(flags.policy, params), seed: flags.seed };
+      const workers = queue ? { ...queue.searcher(spec), started: () => 0 } : threads > 1 ? workerSearcher(spec, threads) : undefined;
       const inspector = progress.active && !workers ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
       // Ctrl-C: stop the threads; every finished task is in the checkpoint, and --resume goes on from there.
       const stop = new AbortController();
@@ -171,6 +179,7 @@ export function registerSearchCommand(program: Command): void {
         progress.stop();
         workersStarted = workers?.started() ?? 0;
         await workers?.close();
+        await queue?.close();
         await handle.close();
       }
       writeJsonAtomic(join(out, 'manifest.json'), {
@@ -189,7 +198,7 @@ export function registerSearchCommand(program: Command): void {
         process.stdout.write(
           `${s.tasks} tasks  ${s.rollouts} rollouts  ${s.nodes} nodes  ${s.pairs} pairs  ${s.sftExamples} SFT examples  ` +
             `M=${s.normalizer}  mean root Q ${s.meanRootValue.toFixed(4)}  wall ${((performance.now() - started) / 1000).toFixed(2)} s ` +
-            `${workersStarted > 0 ? `on ${workersStarted} worker threads` : 'in the main thread'}\nwrote ${out}\n`,
+            `${queue ? `through the ${queue.where}` : workersStarted > 0 ? `on ${workersStarted} worker threads` : 'in the main thread'}\nwrote ${out}\n`,
         );
       }
       if (summary.failedTasks > 0) {
