@@ -96,21 +96,30 @@ export async function openQueue(url: string, options: QueueOptions): Promise<Que
     queue.on('error', () => {});
     events.on('error', () => {});
 
+    /** The jobs waited on, to add again one that went missing. */
+    const added = new Map<string, { kind: JobKind; data: JobData }>();
     /**
      * Settles the waiters of a job that is done. A job found failed when it is asked for again
      * failed for an earlier run (a worker without the policy file, say): it is run once more.
      */
-    const take = async (job: Job | undefined, id: string, again: boolean) => {
-      if (!job) return;
-      const state = await job.getState();
+    const take = async (id: string, again: boolean) => {
+      // The state first, then the job: a job read before it completed would have no result yet.
+      const state = await queue.getJobState(id);
+      const job = state === 'completed' || state === 'failed' ? await Job.fromId(queue, id) : undefined;
+      if (!job) {
+        // Gone: removed by another run that shared it, after it completed. Asked again, it runs again.
+        const asked = state === 'unknown' ? added.get(id) : undefined;
+        if (asked) await queue.add(asked.kind, asked.data, jobOptions(id));
+        return;
+      }
       if (state === 'completed') settle(id, { value: job.returnvalue });
-      else if (state === 'failed' && again) await job.retry('failed');
-      else if (state === 'failed') settle(id, { error: errorFromReason(job.failedReason) });
+      else if (again) await job.retry('failed');
+      else settle(id, { error: errorFromReason(job.failedReason) });
     };
     events.on('completed', ({ jobId: id, returnvalue }) => settle(id, { value: returnvalue }));
     events.on('failed', ({ jobId: id, failedReason }) => settle(id, { error: errorFromReason(failedReason) }));
     const poll = setInterval(() => {
-      for (const id of waiting.keys()) void Job.fromId(queue, id).then((j) => take(j, id, false), () => undefined);
+      for (const id of waiting.keys()) void take(id, false).catch(() => undefined);
     }, POLL_MS);
     poll.unref();
 
@@ -135,9 +144,10 @@ export async function openQueue(url: string, options: QueueOptions): Promise<Que
         waiting.set(id, [...(waiting.get(id) ?? []), { resolve, reject }]);
       });
       // A job of the same id already there (a resumed run's) is not added again: its state says whether it is done.
-      const job = await guarded(queue.add(kind, data, { jobId: id, attempts: 1, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } }));
-      await guarded(Job.fromId(queue, job.id as string).then((j) => take(j, id, true)));
-      const value = await result;
+      added.set(id, { kind, data });
+      await guarded(queue.add(kind, data, jobOptions(id)));
+      await guarded(take(id, true));
+      const value = await result.finally(() => added.delete(id));
       // Its result is the stage's now; Redis need not keep it.
       void queue.remove(id).catch(() => undefined);
       return value;
@@ -181,6 +191,8 @@ export async function openQueue(url: string, options: QueueOptions): Promise<Que
     throw e;
   }
 }
+
+const jobOptions = (id: string) => ({ jobId: id, attempts: 1, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } });
 
 /** Calls `onLost` when `redis` has been disconnected for `timeoutMs` without getting back. */
 function watch(redis: Redis, timeoutMs: number, onLost: () => void): void {

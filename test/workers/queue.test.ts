@@ -65,6 +65,18 @@ describe.skipIf(!HAVE_REDIS)('the Redis queue', () => {
     expect(folderFiles(join(dir, 'run-queue'))).toEqual(folderFiles(join(dir, 'run-local')));
   }, 120_000);
 
+  it('the same search twice in a row (the same job ids, asked again while the first run removes them) gives the same folder', async () => {
+    worker('again');
+    worker('again');
+    const args = ['search', '--scenario', 'gsm8k', '--generate', '200', '--seed', '4', '--quiet', '--queue', redis.url, '--queue-name', 'again'];
+    for (const n of [1, 2, 3]) {
+      const r = await cli([...args, '--out', join(dir, `again-${n}`)]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(folderFiles(join(dir, 'again-2'))).toEqual(folderFiles(join(dir, 'again-1')));
+    expect(folderFiles(join(dir, 'again-3'))).toEqual(folderFiles(join(dir, 'again-1')));
+  }, 60_000);
+
   it("a policy's fault in a worker is the same input error as in process: exit 2, one line", async () => {
     worker('faults');
     const r = await cli(['search', '--scenario', 'gsm8k', '--generate', '4', '--policy', 'test/fixtures/policies/returns-terminal.ts', '--out', join(dir, 'fault'), '--quiet', '--queue', redis.url, '--queue-name', 'faults']);
