@@ -33,10 +33,10 @@ export function warnUnusedQueueFlags(cmd: Command, flags: QueueFlags): void {
 }
 
 /** The queue `--queue` names, connected; undefined without the flag. */
-export async function queueFrom(flags: QueueFlags): Promise<QueueClient | undefined> {
+export async function queueFrom(flags: QueueFlags, log: (line: string) => void): Promise<QueueClient | undefined> {
   if (flags.queue === undefined) return undefined;
   const { openQueue } = await import('../workers/queue-client.ts');
-  return openQueue(flags.queue, { name: flags.queueName, downTimeoutMs: flags.queueTimeout * 1000, window: flags.queueWindow });
+  return openQueue(flags.queue, { name: flags.queueName, downTimeoutMs: flags.queueTimeout * 1000, window: flags.queueWindow, log });
 }
 
 /** A run's stages on the queue: every stage that can leave the main thread does. */

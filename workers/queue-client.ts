@@ -39,6 +39,8 @@ export interface QueueOptions {
   downTimeoutMs: number;
   /** Jobs a stage keeps in flight. */
   window: number;
+  /** Notices for the user (no worker serves the queue). */
+  log?: (line: string) => void;
 }
 
 export interface QueueClient {
@@ -118,8 +120,16 @@ export async function openQueue(url: string, options: QueueOptions): Promise<Que
     };
     events.on('completed', ({ jobId: id, returnvalue }) => settle(id, { value: returnvalue }));
     events.on('failed', ({ jobId: id, failedReason }) => settle(id, { error: errorFromReason(failedReason) }));
+    let toldNoWorker = false;
     const poll = setInterval(() => {
       for (const id of waiting.keys()) void take(id, false).catch(() => undefined);
+      if (waiting.size > 0 && !toldNoWorker) {
+        void queue.getWorkersCount().then((n) => {
+          if (n > 0 || toldNoWorker) return;
+          toldNoWorker = true;
+          options.log?.(`no dits worker serves the ${where} yet; the jobs wait for one: dits worker --redis ${shownUrl(url)} --queue-name ${options.name}`);
+        }, () => undefined);
+      }
     }, POLL_MS);
     poll.unref();
 

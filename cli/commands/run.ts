@@ -288,7 +288,7 @@ export function registerRunCommand(program: Command): void {
       const env = await createRunEnv(out, manifest, session(cmd, flags, notice));
       let queue;
       try {
-        queue = await queueFrom(flags);
+        queue = await queueFrom(flags, notice);
       } catch (e) {
         await env.close();
         throw e;

@@ -129,7 +129,7 @@ export function registerSearchCommand(program: Command): void {
       const { head, all: tasks } = await peekTasks(source.tasks, lookahead);
       if (flags.queue !== undefined && flags.backend !== 'sim') throw new InputError('--queue sends search tasks to dits worker processes, which search on the simulated model: it needs --backend sim');
       warnUnusedQueueFlags(cmd, flags);
-      const queue = await queueFrom(flags).catch(async (e: unknown) => {
+      const queue = await queueFrom(flags, notice).catch(async (e: unknown) => {
         await handle.close();
         throw e;
       });

@@ -77,6 +77,16 @@ describe.skipIf(!HAVE_REDIS)('the Redis queue', () => {
     expect(folderFiles(join(dir, 'again-3'))).toEqual(folderFiles(join(dir, 'again-1')));
   }, 60_000);
 
+  it('says when no worker serves the queue, and goes on when one starts', async () => {
+    const search = cli(['search', '--scenario', 'gsm8k', '--generate', '10', '--quiet', '--out', join(dir, 'late'), '--queue', redis.url, '--queue-name', 'late']);
+    // The client looks every 5 s; a worker that starts after the first look is heard of.
+    await new Promise((r) => setTimeout(r, 6000));
+    worker('late');
+    const r = await search;
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`dits: no dits worker serves the queue 'late' at ${redis.url} yet; the jobs wait for one: dits worker --redis ${redis.url} --queue-name late`);
+  }, 60_000);
+
   it("a policy's fault in a worker is the same input error as in process: exit 2, one line", async () => {
     worker('faults');
     const r = await cli(['search', '--scenario', 'gsm8k', '--generate', '4', '--policy', 'test/fixtures/policies/returns-terminal.ts', '--out', join(dir, 'fault'), '--quiet', '--queue', redis.url, '--queue-name', 'faults']);
