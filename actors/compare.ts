@@ -9,7 +9,7 @@
  * Order: the selection ablation for every seed first (its `mix` runs calibrate the budget
  * sweep, engine/report/plan.ts), then the sweep for every seed.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MeterName, MeterReading } from '../engine/base/budget.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../engine/storage/files.ts';
@@ -69,7 +69,12 @@ export interface CompareOptions {
   expectedTasks: number;
   /** One line per finished run, and other progress. */
   say: (line: string) => void;
+  /** Makes runs elsewhere (`--queue`: dits worker processes), all of a phase at once; by default one after another in this process. */
+  remote?: RemoteRun;
 }
+
+/** Makes a run's folder elsewhere from its manifest; resolves to the folder's files by relative path (a path ending in '/' is a folder). */
+export type RemoteRun = (manifest: RunManifest) => Promise<[path: string, bytes: Uint8Array][]>;
 
 export interface CompareOutcome {
   results: CompareResults;
@@ -160,13 +165,23 @@ export function readRunResult(root: string, configuration: string, manifest: Run
 export type RunStatus = 'ran' | 'resumed' | 'reused';
 
 /** Makes, continues or reuses the run folder of (configuration, seed); `why` explains a settings mismatch a user may not expect. */
-export async function ensureRun(root: string, name: string, manifest: RunManifest, why = ''): Promise<RunStatus> {
+export async function ensureRun(root: string, name: string, manifest: RunManifest, why = '', remote?: RemoteRun): Promise<RunStatus> {
   const out = join(root, 'runs', runDirName(name, manifest.config.seed));
   const found = readManifest(out);
   if (found && !sameRun(found, manifest)) {
     throw new InputError(`${out} holds a run with other settings than this comparison's ${name}${why}: choose another --out, or delete that folder`);
   }
   if (found && existsSync(join(out, METRICS))) return 'reused';
+  if (remote) {
+    // Made whole elsewhere: what an unfinished folder here holds is replaced by the finished one.
+    const files = await remote(manifest);
+    rmSync(out, { recursive: true, force: true });
+    for (const [path, bytes] of files) {
+      if (path.endsWith('/')) mkdirSync(join(out, path), { recursive: true });
+      else writeFileAtomic(join(out, path), bytes);
+    }
+    return 'ran';
+  }
   if (!found) {
     mkdirSync(out, { recursive: true });
     writeJsonAtomic(join(out, MANIFEST), manifest);
@@ -225,12 +240,23 @@ export async function runCompare(opts: CompareOptions): Promise<CompareOutcome> 
   const clock = remainingTime();
 
   async function runAll(configs: readonly Configuration[]): Promise<void> {
+    const why = (c: Configuration) => (c.kind === 'budget' ? " (the sweep's search tasks and V are calibrated from the mix runs of all seeds, so another --seeds changes them)" : '');
+    // Elsewhere, every run of the phase is asked for at once; the lines below still come in order.
+    const remote = new Map<string, Promise<RunStatus>>();
+    if (opts.remote) {
+      for (const seed of seeds) {
+        for (const c of configs) {
+          const made = ensureRun(out, c.name, runManifest(opts, c, seed), why(c), opts.remote);
+          made.catch(() => undefined);
+          remote.set(`${c.name}/${seed}`, made);
+        }
+      }
+    }
     for (const seed of seeds) {
       for (const c of configs) {
         const manifest = runManifest(opts, c, seed);
         const started = performance.now();
-        const why = c.kind === 'budget' ? " (the sweep's search tasks and V are calibrated from the mix runs of all seeds, so another --seeds changes them)" : '';
-        const status = await ensureRun(out, c.name, manifest, why);
+        const status = await (remote.get(`${c.name}/${seed}`) ?? ensureRun(out, c.name, manifest, why(c)));
         const r = readRunResult(out, c.name, manifest);
         runs.push(r);
         done++;

@@ -23,7 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Register> 
   'serve-sim': { summary: 'serve the simulated model over HTTP (the vLLM subset of docs/http-protocol.md), with injected faults for testing clients', load: async () => (await import('./commands/serve-sim.ts')).registerServeSimCommand },
   'sim-train': { summary: 'run a training job on the simulated model: the trainer hook for runs on the simulated model', load: async () => (await import('./commands/sim-train.ts')).registerSimTrainCommand },
   stress: { summary: 'check a search policy against the search invariants (docs/invariants.md) with fast-check on the simulated model', load: async () => (await import('./commands/stress.ts')).registerStressCommand },
-  worker: { summary: 'run the search tasks and probes that dits search|run --queue send through Redis', load: async () => (await import('./commands/worker.ts')).registerWorkerCommand },
+  worker: { summary: 'run the search tasks, probes and runs that dits search|run|compare --queue send through Redis', load: async () => (await import('./commands/worker.ts')).registerWorkerCommand },
 };
 
 /** The names of the commands, for tests that load each one. */

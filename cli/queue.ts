@@ -13,17 +13,19 @@ export interface QueueFlags {
   queue?: string;
   queueName: string;
   queueTimeout: number;
-  queueWindow: number;
+  /** Absent where the command has no window (compare). */
+  queueWindow?: number;
 }
 
 export const QUEUE_NAME_HELP = 'the queue\'s name in Redis: runs and workers of one name share their jobs';
 
-export function addQueueOptions(cmd: Command, what: string): Command {
-  return cmd
+/** The queue's options; `window: false` for a command whose jobs all go at once (compare's runs). */
+export function addQueueOptions(cmd: Command, what: string, { window = true } = {}): Command {
+  cmd
     .option('--queue <url>', `send ${what} as jobs to dits worker processes through the Redis at this URL (redis://host:port); outputs do not depend on it`)
     .option('--queue-name <name>', QUEUE_NAME_HELP, DEFAULT_QUEUE)
-    .option('--queue-timeout <s>', '--queue: how long Redis may be unreachable before the command stops (what finished is kept; --resume continues)', secondsOption(), 30)
-    .option('--queue-window <n>', '--queue: jobs a stage keeps in flight', intOption(1, 100_000), 64);
+    .option('--queue-timeout <s>', '--queue: how long Redis may be unreachable before the command stops (what finished is kept; running it again continues)', secondsOption(), 30);
+  return window ? cmd.option('--queue-window <n>', '--queue: jobs a stage keeps in flight', intOption(1, 100_000), 64) : cmd;
 }
 
 /** Warns of the queue's flags given without --queue, and of --threads given with it. */
@@ -36,7 +38,7 @@ export function warnUnusedQueueFlags(cmd: Command, flags: QueueFlags): void {
 export async function queueFrom(flags: QueueFlags, log: (line: string) => void): Promise<QueueClient | undefined> {
   if (flags.queue === undefined) return undefined;
   const { openQueue } = await import('../workers/queue-client.ts');
-  return openQueue(flags.queue, { name: flags.queueName, downTimeoutMs: flags.queueTimeout * 1000, window: flags.queueWindow, log });
+  return openQueue(flags.queue, { name: flags.queueName, downTimeoutMs: flags.queueTimeout * 1000, window: flags.queueWindow ?? 64, log });
 }
 
 /** A run's stages on the queue: every stage that can leave the main thread does. */

@@ -14,6 +14,8 @@ import type { PreferenceExample } from '../engine/base/trainer.ts';
 import { policyRef } from '../engine/search/policy-ref.ts';
 import type { TaskSearcher } from '../actors/run-search.ts';
 import { orderedSearcher } from './ordered-searcher.ts';
+import type { RunFiles } from './run-runner.ts';
+import type { RunManifest } from '../actors/run-manifest.ts';
 import type { ProbeOutcome } from './probe-runner.ts';
 import { QueueUnavailableError } from './queue-errors.ts';
 import {
@@ -24,10 +26,12 @@ import {
   KEEP_SECONDS,
   pack,
   PREFIX,
+  unpack,
   shownUrl,
   specKey,
   type JobData,
   type JobKind,
+  type RunResult,
   type SearchResult,
   type StoredSpec,
 } from './queue.ts';
@@ -46,6 +50,8 @@ export interface QueueOptions {
 export interface QueueClient {
   searcher(spec: WorkerSearchSpec): { searcher: TaskSearcher; close(): Promise<void> };
   prober(spec: WorkerProbeSpec, meter: Meter): { probe(pairs: readonly PreferenceExample[]): Promise<number>; close(): Promise<void> };
+  /** Makes a whole run's folder in a worker: its files. */
+  makeRun(manifest: RunManifest): Promise<RunFiles>;
   /** Where the jobs go, for messages. */
   readonly where: string;
   /** Jobs in flight a stage may keep. */
@@ -188,6 +194,13 @@ export async function openQueue(url: string, options: QueueOptions): Promise<Que
           },
           close: async () => {},
         };
+      },
+      async makeRun(manifest) {
+        const { files: key } = (await run('run', store({ kind: 'run', manifest }), null)) as RunResult;
+        const bytes = await guarded(redis.getBuffer(key));
+        if (!bytes) throw new Error(`a worker made the run of ${manifest.config.scenario.name} seed ${manifest.config.seed}, but its files are gone from Redis (${key}): rerun the comparison`);
+        void redis.del(key).catch(() => undefined);
+        return unpack<RunFiles>(bytes);
       },
       async close() {
         clearInterval(poll);

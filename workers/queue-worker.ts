@@ -1,7 +1,8 @@
 /**
  * `dits worker`'s loop: takes jobs off the Redis queue (queue.ts) and runs them with the same
  * runners as the worker threads (search-runner.ts, probe-runner.ts), so a job's result is the
- * one a thread of the asking run would give. A spec is fetched once and its runner kept for the
+ * one a thread of the asking run would give; a whole run (compare's) is made as in process
+ * (run-runner.ts). A spec is fetched once and its runner kept for the
  * jobs after it. A job holds a lock the worker renews; a worker that dies lets its lock lapse,
  * and another worker's stall check puts the job back in line.
  */
@@ -13,7 +14,23 @@ import type { PreferenceExample } from '../engine/base/trainer.ts';
 import { policyRef } from '../engine/search/policy-ref.ts';
 import { searchRunner, type SearchJob } from './search-runner.ts';
 import { probeRunner } from './probe-runner.ts';
-import { connectRedis, failureReason, PREFIX, shownUrl, specKey, unpack, type JobData, type JobKind, type SearchResult, type StoredSpec } from './queue.ts';
+import { makeRun } from './run-runner.ts';
+import {
+  connectRedis,
+  failureReason,
+  KEEP_SECONDS,
+  pack,
+  PREFIX,
+  resultKey,
+  shownUrl,
+  specKey,
+  unpack,
+  type JobData,
+  type JobKind,
+  type RunResult,
+  type SearchResult,
+  type StoredSpec,
+} from './queue.ts';
 
 export interface WorkerOptions {
   name: string;
@@ -38,7 +55,8 @@ export interface QueueWorker {
 /** Runners of the last few specs seen: a run's stages come one after another. */
 const KEPT_SPECS = 4;
 
-type Runner = (payload: unknown) => Promise<unknown>;
+/** Runs a job's payload; `id` names the job, for results kept beside it. */
+type Runner = (payload: unknown, id: string) => Promise<unknown>;
 
 export async function serveQueue(url: string, options: WorkerOptions): Promise<QueueWorker> {
   const redis = await connectRedis(url);
@@ -64,7 +82,7 @@ export async function serveQueue(url: string, options: WorkerOptions): Promise<Q
     async (job: Job<JobData, unknown, JobKind>) => {
       try {
         const run = await runnerFor(job.data.spec);
-        const result = await run(unpack(Buffer.from(job.data.payload, 'base64')));
+        const result = await run(unpack(Buffer.from(job.data.payload, 'base64')), job.id as string);
         if (++done === options.maxJobs) finish();
         return result;
       } catch (e) {
@@ -113,6 +131,15 @@ async function load(redis: Redis, options: WorkerOptions, hash: string): Promise
   const bytes = await redis.getBuffer(specKey(options.name, hash));
   if (!bytes) throw new Error(`spec ${hash} is not in Redis (expired, or the queue was emptied): rerun the stage`);
   const stored = unpack<StoredSpec>(bytes);
+  if (stored.kind === 'run') {
+    const { config } = stored.manifest;
+    options.log(`run of scenario ${config.scenario.name}, selection ${config.selection.mode}, seed ${config.seed} (spec ${hash.slice(0, 8)})`);
+    return async (_payload, id) => {
+      const key = resultKey(options.name, id);
+      await redis.set(key, pack(await makeRun(stored.manifest)), 'EX', KEEP_SECONDS);
+      return { files: key } satisfies RunResult;
+    };
+  }
   if (stored.kind === 'probe') {
     options.log(`probes for scenario ${stored.spec.scenario.name} (spec ${hash.slice(0, 8)})`);
     const probe = probeRunner(stored.spec);

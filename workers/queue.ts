@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { InputError } from '../scenarios/errors.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
+import type { RunManifest } from '../actors/run-manifest.ts';
 import { QueueUnavailableError } from './queue-errors.ts';
 
 /** BullMQ's key prefix: dits's queues never share keys with another application's. */
@@ -24,10 +25,13 @@ export const DEFAULT_QUEUE = 'dits';
 /** How long a spec, a finished job and a failed one stay in Redis: long enough to resume a run the next day. */
 export const KEEP_SECONDS = 7 * 24 * 3600;
 
-export type JobKind = 'search' | 'probe';
+export type JobKind = 'search' | 'probe' | 'run';
 
 /** A spec as stored, with the sha256 of the policy file it names, so a worker with another file refuses it. */
-export type StoredSpec = { kind: 'search'; spec: WorkerSearchSpec; policySha256?: string } | { kind: 'probe'; spec: WorkerProbeSpec };
+export type StoredSpec =
+  | { kind: 'search'; spec: WorkerSearchSpec; policySha256?: string }
+  | { kind: 'probe'; spec: WorkerProbeSpec }
+  | { kind: 'run'; manifest: RunManifest };
 
 /** The data of a BullMQ job: its spec's hash and its payload (a SearchJob, or a probe's pairs), msgpack in base64. */
 export interface JobData {
@@ -39,6 +43,16 @@ export interface JobData {
 export interface SearchResult {
   output: string;
 }
+
+/**
+ * A run job's result: where its folder's files (RunFiles, msgpack) wait in Redis. Megabytes go
+ * to a key of their own, not into the job, whose result BullMQ also copies into its events stream.
+ */
+export interface RunResult {
+  files: string;
+}
+
+export const resultKey = (queue: string, id: string): string => `${PREFIX}:${queue}:result:${id}`;
 
 // Plain msgpack (no shared structures): the bytes depend only on the value, so equal specs hash alike.
 const packr = new Packr({ useRecords: false, moreTypes: false });

@@ -10,9 +10,11 @@ import { runTournament, type TournamentEntry } from '../../actors/tournament.ts'
 import { loadPolicyRef, policyLabel, policyRef } from '../../engine/search/policy-ref.ts';
 import { InputError } from '../../scenarios/errors.ts';
 import { addRunSizeOptions, runSizes, type RunSizeFlags } from '../run-options.ts';
+import { addQueueOptions, queueFrom, warnUnusedQueueFlags, type QueueFlags } from '../queue.ts';
+import type { RunManifest } from '../../actors/run-manifest.ts';
 import { floatOption, intOption } from '../options.ts';
 
-interface CompareFlags extends RunSizeFlags {
+interface CompareFlags extends RunSizeFlags, QueueFlags {
   preset: Preset;
   seeds: number;
   scenario: string;
@@ -68,7 +70,7 @@ function shares(value: string): number[] {
 }
 
 export function registerCompareCommand(program: Command): void {
-  addRunSizeOptions(program.command('compare'), { iterations: 1, testTasks: 1000, dpoSeeds: 3 })
+  const cmd = addRunSizeOptions(program.command('compare'), { iterations: 1, testTasks: 1000, dpoSeeds: 3 })
     .description(
       'configurations at equal budget over k seeds (§4, §5): each a normal run folder under --out/runs, reused when finished; ' +
         'writes report.md (per seed paired differences against --reference and against the SFT model with 95% Student t intervals, ' +
@@ -97,11 +99,16 @@ export function registerCompareCommand(program: Command): void {
     .option('--skip-bad-rows', '--tasks: report bad dataset rows and go on')
     .option('--policies <list>', 'a policy tournament instead of the preset: comma-separated built-ins or policy files, each searching the same tasks per seed; the first is the one the others are paired against (writes tournament.md, tournament.json)', policyList)
     .option('--budget-tokens <n>', 'tournament: the Q tokens per iteration every policy may spend (default: none, each spends its own selections x rollouts)', intOption(1))
-    .option('--quiet', 'print nothing but errors')
-    .action(async (flags: CompareFlags) => {
+    .option('--quiet', 'print nothing but errors');
+  addQueueOptions(cmd, 'the runs not finished yet, all of a phase at once, each a whole run made by one worker (a --tasks file must sit at the same path on every worker machine)', { window: false })
+    .action(async (flags: CompareFlags, command: Command) => {
       const { scenario, file } = loadScenario(flags.scenario);
       const taskFile = taskFileOf(flags, scenario);
-      if (flags.policies) return tournament({ ...flags, policies: flags.policies }, scenario, file, taskFile);
+      if (flags.policies) {
+        if (flags.queue !== undefined) throw new InputError('--queue makes the preset\'s runs in dits worker processes; a tournament (--policies) runs in this process: leave out --queue');
+        return tournament({ ...flags, policies: flags.policies }, scenario, file, taskFile);
+      }
+      warnUnusedQueueFlags(command, flags);
       if (taskFile && flags.shares.length > 0) {
         throw new InputError("--tasks with a budget sweep: the sweep changes V, which would shift the test tasks taken from a file; give --shares '' for the selection ablation alone");
       }
@@ -109,6 +116,7 @@ export function registerCompareCommand(program: Command): void {
       const out = flags.out ?? join('runs', `compare-${flags.preset}-${scenario.name}${flags.plant !== undefined ? `-plant${flags.plant}` : ''}`);
       const say = (s: string) => flags.quiet || process.stdout.write(s);
       const started = performance.now();
+      const queue = await queueFrom(flags, (line) => process.stderr.write(`dits: ${line}\n`));
       const { report, ran, reused } = await runCompare({
         out,
         preset: flags.preset,
@@ -127,7 +135,8 @@ export function registerCompareCommand(program: Command): void {
         expectedTemperature: flags.expectedMetric === false ? null : flags.expectedMetric,
         expectedTasks: flags.expectedTasks,
         say,
-      });
+        ...(queue ? { remote: (manifest: RunManifest) => queue.makeRun(manifest) } : {}),
+      }).finally(() => queue?.close());
       say(`\n${report}\n`);
       say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (${ran} runs made or continued, ${reused} reused); wrote ${join(out, 'report.md')}, plot.svg, results.json\n`);
     });

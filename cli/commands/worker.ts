@@ -1,4 +1,4 @@
-/** `dits worker`: runs the search tasks and probes that `dits search|run --queue` send through Redis. */
+/** `dits worker`: runs the search tasks, probes and runs that `dits search|run|compare --queue` send through Redis. */
 import type { Command } from 'commander';
 import { intOption, secondsOption } from '../options.ts';
 import { QUEUE_NAME_HELP } from '../queue.ts';
@@ -17,7 +17,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description(
-      'run the jobs of dits search|run --queue: search tasks and influence probes on the simulated model, taken from the Redis at --redis. ' +
+      'run the jobs of dits search|run|compare --queue: search tasks, influence probes and whole runs on the simulated model, taken from the Redis at --redis. ' +
         'Start one per core, on as many machines as reach that Redis; a policy file must sit at the same path on every machine (its sha256 is checked). ' +
         'A worker that dies loses nothing: its jobs run again elsewhere after --stall-timeout. Serves until SIGINT or SIGTERM, then finishes its running jobs',
     )

@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, renameSync, writeFileSync, type WriteStre
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 
-export function writeFileAtomic(file: string, content: string): void {
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, content);

@@ -1,6 +1,6 @@
 /**
- * The Redis queue: search tasks and probes run by `dits worker` processes give the folders a
- * local run writes, byte for byte, also when a worker is killed mid-job; a Redis that is not
+ * The Redis queue: search tasks, probes and compare's whole runs made by `dits worker` processes
+ * give the folders a local run writes, byte for byte, also when a worker is killed mid-job; a Redis that is not
  * there, or goes away, is a clear error and leaves a folder --resume continues.
  */
 import { existsSync } from 'node:fs';
@@ -36,7 +36,7 @@ describe.skipIf(!HAVE_REDIS)('the Redis queue', () => {
     const [doomed, survivor] = [worker(queue), worker(queue)];
     await Promise.all([doomed.waitFor(/serving queue/), survivor.waitFor(/serving queue/)]);
     // It prints that line while it holds its first job: the run can only finish if that job is run again elsewhere.
-    const killed = doomed.waitFor(/search of scenario/).then(() => stopChild(doomed.child, 'SIGKILL'));
+    const killed = doomed.waitFor(/(search|run) of scenario/).then(() => stopChild(doomed.child, 'SIGKILL'));
     const r = await cli([...args, '--queue', redis.url, '--queue-name', queue]);
     await killed;
     expect(doomed.child.signalCode).toBe('SIGKILL');
@@ -63,6 +63,15 @@ describe.skipIf(!HAVE_REDIS)('the Redis queue', () => {
     const { r } = await throughQueueKillingOne('run', [...RUN, '--out', join(dir, 'run-queue')]);
     expect(r.status, r.stderr).toBe(0);
     expect(folderFiles(join(dir, 'run-queue'))).toEqual(folderFiles(join(dir, 'run-local')));
+  }, 120_000);
+
+  it('a comparison whose runs are made by two workers, one killed mid-run, writes the local folder byte for byte', async () => {
+    const COMPARE = ['compare', '--seeds', '2', '--sft-tasks', '8', '--sft-samples', '2', '--search-tasks', '6', '--validation', '4', '--test-tasks', '10', '--dpo-seeds', '2', '--no-expected-metric', '--shares', '', '--quiet'];
+    const local = await cli([...COMPARE, '--out', join(dir, 'compare-local')]);
+    expect(local.status, local.stderr).toBe(0);
+    const { r } = await throughQueueKillingOne('compare', [...COMPARE, '--out', join(dir, 'compare-queue')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(folderFiles(join(dir, 'compare-queue'))).toEqual(folderFiles(join(dir, 'compare-local')));
   }, 120_000);
 
   it('the same search twice in a row (the same job ids, asked again while the first run removes them) gives the same folder', async () => {
