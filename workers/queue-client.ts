@@ -99,7 +99,7 @@ export async function openQueue(url: string, options: QueueOptions): Promise<Que
     const queue = new Queue(options.name, { connection: redis, prefix: PREFIX, streams: { events: { maxLen: 2000 } } });
     const events = new QueueEvents(options.name, { connection: await connect(), prefix: PREFIX });
     await events.waitUntilReady();
-    for (const c of connections) watch(c, options.downTimeoutMs, () => fail(new QueueUnavailableError(`lost Redis at ${shownUrl(url)} for ${options.downTimeoutMs / 1000} s; the finished work is kept: start Redis again and rerun with --resume`)));
+    for (const c of connections) watch(c, options.downTimeoutMs, () => fail(new QueueUnavailableError(`lost Redis at ${shownUrl(url)} for ${options.downTimeoutMs / 1000} s; the finished work is kept: start Redis again and continue (search and run: --resume; compare: the same command)`)));
     // Errors reach the watch above through the connections; BullMQ's own would otherwise be printed.
     queue.on('error', () => {});
     events.on('error', () => {});

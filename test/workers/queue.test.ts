@@ -129,7 +129,7 @@ describe.skipIf(!HAVE_REDIS)('without Redis', () => {
       await redis.stop();
       const r = await search;
       expect(r.status).toBe(1);
-      expect(r.stderr.trim()).toBe(`dits: lost Redis at ${redis.url} for 0.5 s; the finished work is kept: start Redis again and rerun with --resume`);
+      expect(r.stderr.trim()).toBe(`dits: lost Redis at ${redis.url} for 0.5 s; the finished work is kept: start Redis again and continue (search and run: --resume; compare: the same command)`);
       await stopChild(w.child, 'SIGKILL');
 
       const again = await startRedis(redis.port);
