@@ -22,7 +22,7 @@ const ENTRIES = {
   main: 'cli/main.ts',
   public: 'engine/search/public.ts',
   'search-worker': 'workers/search-worker.ts',
-  'probe-worker': 'workers/probe-worker.ts',
+  'run-worker': 'workers/run-worker.ts',
 };
 const COMPILER_OPTIONS = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions;
 

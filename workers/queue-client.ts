@@ -21,12 +21,9 @@ import { QueueUnavailableError } from './queue-errors.ts';
 import {
   connectRedis,
   errorFromReason,
-  hashOf,
   jobId,
   KEEP_SECONDS,
-  pack,
   PREFIX,
-  unpack,
   shownUrl,
   specKey,
   type JobData,
@@ -35,6 +32,7 @@ import {
   type SearchResult,
   type StoredSpec,
 } from './queue.ts';
+import { hashOf, pack, unpack } from './spec-codec.ts';
 
 export interface QueueOptions {
   /** The queue's name; workers must serve the same one. */

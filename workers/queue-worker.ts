@@ -19,18 +19,17 @@ import {
   connectRedis,
   failureReason,
   KEEP_SECONDS,
-  pack,
   PREFIX,
   resultKey,
   shownUrl,
   specKey,
-  unpack,
   type JobData,
   type JobKind,
   type RunResult,
   type SearchResult,
   type StoredSpec,
 } from './queue.ts';
+import { pack, unpack } from './spec-codec.ts';
 
 export interface WorkerOptions {
   name: string;

@@ -9,14 +9,13 @@
  * Specs (scenario, model parameters, the run's task pool: megabytes) are stored once under
  * their hash; jobs carry only that hash.
  */
-import { createHash } from 'node:crypto';
-import { Packr } from 'msgpackr';
 import { Redis } from 'ioredis';
 import { InputError } from '../scenarios/errors.ts';
 import type { WorkerSearchSpec } from '../engine/search/worker-spec.ts';
 import type { WorkerProbeSpec } from '../engine/influence/probe-spec.ts';
 import type { RunManifest } from '../actors/run-manifest.ts';
 import { QueueUnavailableError } from './queue-errors.ts';
+import { hashOf } from './spec-codec.ts';
 
 /** BullMQ's key prefix: dits's queues never share keys with another application's. */
 export const PREFIX = 'dits';
@@ -53,14 +52,6 @@ export interface RunResult {
 }
 
 export const resultKey = (queue: string, id: string): string => `${PREFIX}:${queue}:result:${id}`;
-
-// Plain msgpack (no shared structures): the bytes depend only on the value, so equal specs hash alike.
-const packr = new Packr({ useRecords: false, moreTypes: false });
-// The packer reuses its buffer: each value gets a copy of its own bytes.
-export const pack = (value: unknown): Buffer => Buffer.from(packr.pack(value));
-export const unpack = <T>(bytes: Uint8Array): T => packr.unpack(bytes) as T;
-
-export const hashOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 
 export const specKey = (queue: string, hash: string): string => `${PREFIX}:${queue}:spec:${hash}`;
 

@@ -11,7 +11,7 @@ import type { MeterName, MeterReading } from '../../engine/base/budget.ts';
 import { iterationReport, readProgress, runPipeline, type RunProgress, type StageMark } from '../../actors/run-pipeline.ts';
 import { createRunEnv, DEFAULT_TRAINING, iterationMeters, newAdapterPrefix, writeRunMetrics, type RunSession } from '../../actors/run-env.ts';
 import { MANIFEST, METRICS, readManifest, type RunBackend, type RunManifest } from '../../actors/run-manifest.ts';
-import { DEFAULT_CONCURRENCY, searchPolicyRef, STAGE_LABELS, STAGES, type RunConfig, type RunEnv, type RunWorkers } from '../../actors/run-stages.ts';
+import { DEFAULT_CONCURRENCY, searchPolicyRef, STAGE_LABELS, STAGES, type RunConfig, type RunEnv } from '../../actors/run-stages.ts';
 import { loadPolicyRef, policyRef } from '../../engine/search/policy-ref.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { collectParam } from './search.ts';
@@ -26,8 +26,7 @@ import { EndpointsDownError } from '../../engine/openai/index.ts';
 import { RunStopped } from '../exit.ts';
 import { THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { stageDisplay, type StageDisplay } from '../progress.ts';
-import { workerSearcher } from '../../workers/search-pool.ts';
-import { workerProber } from '../../workers/probe-pool.ts';
+import { runPool } from '../../workers/run-pool.ts';
 import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
 import { addQueueOptions, queueFrom, queueWorkers, warnUnusedQueueFlags, type QueueFlags } from '../queue.ts';
 
@@ -183,21 +182,6 @@ function baseScore(env: RunEnv): EvalResult['base'] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EvalResult).base : undefined;
 }
 
-/** Worker-thread factories that remember the most threads any stage started, to report it. */
-function countedWorkers(threads: RunWorkers['threads']): { workers: RunWorkers; most: () => number } {
-  let most = 0;
-  const counted = <W extends { close(): Promise<void>; started(): number }>(w: W): W => ({
-    ...w,
-    close: () => {
-      most = Math.max(most, w.started());
-      return w.close();
-    },
-  });
-  return {
-    workers: { threads, search: (spec, n) => counted(workerSearcher(spec, n)), probes: (spec, n, meter) => counted(workerProber(spec, n, meter)) },
-    most: () => most,
-  };
-}
 
 export function registerRunCommand(program: Command): void {
   const cmd = addRunSizeOptions(program.command('run'), { iterations: 2, testTasks: 100, dpoSeeds: 1 });
@@ -293,8 +277,8 @@ export function registerRunCommand(program: Command): void {
         await env.close();
         throw e;
       }
-      const threads = countedWorkers(threadsChooser(flags.threads, notice));
-      env.workers = queue ? queueWorkers(queue) : threads.workers;
+      const threads = runPool();
+      env.workers = queue ? queueWorkers(queue) : threads.workers(threadsChooser(flags.threads, notice));
       env.progress = (c) => display.count(c);
       // Ctrl-C: every stage writes its outputs whole, so stopping between writes loses nothing;
       // what must not be left behind is adapters loaded on the server.
@@ -306,13 +290,14 @@ export function registerRunCommand(program: Command): void {
       process.once('SIGINT', onInterrupt);
       try {
         const where = queue?.where;
-        await execute(env, progress, flags, display, () => (where ? `through the ${where}` : workersWhere(threads.most())));
+        await execute(env, progress, flags, display, () => (where ? `through the ${where}` : workersWhere(threads.started())));
       } catch (e) {
         throw stoppedRun(e, out);
       } finally {
         display.stop();
         process.off('SIGINT', onInterrupt);
         await queue?.close();
+        await threads.close();
         await env.close();
       }
     });
@@ -347,8 +332,8 @@ async function execute(env: RunEnv, progress: RunProgress | undefined, flags: Ru
 }
 
 /** Where the stages ran, for the last line. */
-function workersWhere(most: number): string {
-  return most > 0 ? `up to ${most} worker threads a stage` : 'in the main thread';
+function workersWhere(threads: number): string {
+  return threads > 0 ? `on ${threads} worker threads` : 'in the main thread';
 }
 
 /** What a person opens first in a finished run folder. */

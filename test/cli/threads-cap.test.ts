@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers.ts';
 
-/** Worker threads the command says it started: `on N worker threads`, `up to N worker threads a stage`, or 0 `in the main thread`. */
+/** Worker threads the command says it started: `on N worker threads` (a run: in all, its stages share one pool), or 0 `in the main thread`. */
 function workersStarted(stdout: string): number {
   if (/\(?in the main thread\)?/.test(stdout)) return 0;
-  const m = /(?:on|up to) (\d+) worker threads/.exec(stdout);
+  const m = /on (\d+) worker threads/.exec(stdout);
   if (!m) throw new Error(`no thread count in: ${stdout}`);
   return Number(m[1]);
 }
@@ -26,7 +26,7 @@ describe('--threads 64 on 5 tasks', () => {
     expect(r.stderr).toContain(`--threads 64 capped to ${CAP} for 5 search tasks on ${availableParallelism()} cores`);
   }, 120_000);
 
-  it('a run starts at most 5 threads in any stage, and says so once for all its stages', async () => {
+  it('a run starts at most 5 threads in all (its stages share one pool), and says so once for all its stages', async () => {
     const sizes = ['--iterations', '2', '--sft-tasks', '2', '--sft-samples', '2', '--search-tasks', '5', '--validation', '2', '--test-tasks', '2'];
     const r = await cli(['run', ...sizes, '--threads', '64', '--out', join(tempDir(), 'r')]);
     expect(r.status, r.stderr).toBe(0);

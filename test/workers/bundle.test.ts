@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { workerBundle } from '../../workers/bundle.ts';
 
 describe('worker bundles', () => {
-  it.each(['search-worker', 'probe-worker'] as const)('%s imports packages by absolute file URL and keeps no import.meta of its own', async (entry) => {
+  it.each(['search-worker', 'run-worker'] as const)('%s imports packages by absolute file URL and keeps no import.meta of its own', async (entry) => {
     const file = await workerBundle(entry);
     const code = readFileSync(file, 'utf8');
     const specifiers = [...code.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1] as string);
