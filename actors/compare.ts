@@ -33,9 +33,9 @@ import { writeCompareReport } from '../engine/report/html/compare-page.ts';
 import { InputError } from '../scenarios/errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DITS_VERSION } from '../engine/base/version.ts';
-import { createRunEnv, DEFAULT_TRAINING, writeRunMetrics } from './run-env.ts';
+import { DEFAULT_TRAINING, finishRun } from './run-env.ts';
 import { METRICS, MANIFEST, readManifest, type RunManifest, type RunTaskSource } from './run-manifest.ts';
-import { readProgress, runPipeline, type IterationReport } from './run-pipeline.ts';
+import { readProgress, type IterationReport } from './run-pipeline.ts';
 import { PLANTED } from './plant.ts';
 import type { PlantedKept } from '../engine/influence/plant.ts';
 
@@ -187,13 +187,7 @@ export async function ensureRun(root: string, name: string, manifest: RunManifes
     writeJsonAtomic(join(out, MANIFEST), manifest);
   }
   const progress = readProgress(out);
-  const env = await createRunEnv(out, manifest);
-  try {
-    await runPipeline(env, progress);
-  } finally {
-    await env.close();
-  }
-  writeRunMetrics(env);
+  await finishRun(out, manifest);
   return progress ? 'resumed' : 'ran';
 }
 

@@ -21,7 +21,7 @@ import type { Task } from '../scenarios/task.ts';
 import type { DatasetError } from '../scenarios/datasets/errors.ts';
 import { parseFieldMapping } from '../scenarios/datasets/index.ts';
 import { openTaskSource, type TaskSpec } from '../engine/tasks/task-source.ts';
-import { iterationReport, readProgress, restoreMeters, type IterationReport } from './run-pipeline.ts';
+import { iterationReport, readProgress, restoreMeters, runPipeline, type IterationReport } from './run-pipeline.ts';
 import { MANIFEST, METRICS, type RunManifest, type RunTaskSource } from './run-manifest.ts';
 import { allocateTasks, DEFAULT_CONCURRENCY, iterDir, type RunConcurrency, type RunConfig, type RunEnv } from './run-stages.ts';
 
@@ -143,4 +143,15 @@ export function writeRunMetrics(env: RunEnv): IterationReport[] {
   const iterations = Array.from({ length: env.config.iterations }, (_, t) => iterationReport(env, t, iterationMeters(env, t)));
   writeJsonAtomic(join(env.out, METRICS), { iterations });
   return iterations;
+}
+
+/** Runs the folder `out` (its manifest written) from where it stands to its end, metrics.json included. */
+export async function finishRun(out: string, manifest: RunManifest): Promise<void> {
+  const env = await createRunEnv(out, manifest);
+  try {
+    await runPipeline(env, readProgress(out));
+  } finally {
+    await env.close();
+  }
+  writeRunMetrics(env);
 }

@@ -8,9 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { writeJsonAtomic } from '../engine/storage/files.ts';
-import { createRunEnv, writeRunMetrics } from '../actors/run-env.ts';
 import { MANIFEST, type RunManifest } from '../actors/run-manifest.ts';
-import { runPipeline } from '../actors/run-pipeline.ts';
+import { finishRun } from '../actors/run-env.ts';
 
 /** A run folder's files by path relative to it, in path order; a folder is its path and '/' (an empty one counts too). */
 export type RunFiles = [path: string, bytes: Uint8Array][];
@@ -19,13 +18,7 @@ export async function makeRun(manifest: RunManifest): Promise<RunFiles> {
   const out = mkdtempSync(join(tmpdir(), 'dits-run-job-'));
   try {
     writeJsonAtomic(join(out, MANIFEST), manifest);
-    const env = await createRunEnv(out, manifest);
-    try {
-      await runPipeline(env, undefined);
-    } finally {
-      await env.close();
-    }
-    writeRunMetrics(env);
+    await finishRun(out, manifest);
     return filesOf(out);
   } finally {
     rmSync(out, { recursive: true, force: true });
