@@ -21,8 +21,7 @@ const DIST = join(ROOT, 'dist');
 const ENTRIES = {
   main: 'cli/main.ts',
   public: 'engine/search/public.ts',
-  'search-worker': 'workers/search-worker.ts',
-  'run-worker': 'workers/run-worker.ts',
+  'thread-worker': 'workers/thread-worker.ts',
 };
 const COMPILER_OPTIONS = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions;
 
