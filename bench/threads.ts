@@ -223,7 +223,7 @@ function summarise(file: string): string[] {
   const byModule = new Map<string, number>();
   const byFn = new Map<string, number>();
   const urls = p.nodes.map((n) => n.callFrame.url);
-  const role = urls.some((u) => u.includes('workers/thread-worker.ts'))
+  const role = urls.some((u) => u.includes('workers/search-worker.ts'))
     ? 'search worker'
     : urls.some((u) => u.includes('actors/run-search.ts'))
       ? 'main thread'

@@ -21,7 +21,8 @@ const DIST = join(ROOT, 'dist');
 const ENTRIES = {
   main: 'cli/main.ts',
   public: 'engine/search/public.ts',
-  'thread-worker': 'workers/thread-worker.ts',
+  'search-worker': 'workers/search-worker.ts',
+  'run-worker': 'workers/run-worker.ts',
 };
 const COMPILER_OPTIONS = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions;
 

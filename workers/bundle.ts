@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { BUILT } from '../engine/base/built.ts';
 
-export type WorkerEntry = 'thread-worker';
+export type WorkerEntry = 'search-worker' | 'run-worker';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,5 +1,5 @@
 /**
- * An influence probe (§3.2 steps 3-4), the way every worker runs it (a worker thread or a
+ * An influence probe (§3.2 steps 3-4), the way every worker runs it (a probe worker thread or a
  * queue worker): one optimizer step from the warm state on a group's pairs, then the greedy
  * validation dialogues; returns F_g and the sampling it did (the main thread charges it to the
  * influence meter). A probe is a pure function of (warm state, group), so it gives the same F_g

@@ -15,7 +15,6 @@ import { policyRef } from '../engine/search/policy-ref.ts';
 import { searchRunner, type SearchJob } from './search-runner.ts';
 import { probeRunner } from './probe-runner.ts';
 import { makeRun } from './run-runner.ts';
-import { RecentRunners } from './recent-runners.ts';
 import {
   connectRedis,
   failureReason,
@@ -52,23 +51,30 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
+/** Runners of the last few specs seen: a run's stages come one after another. */
+const KEPT_SPECS = 4;
+
 /** Runs a job's payload; `id` names the job, for results kept beside it. */
 type Runner = (payload: unknown, id: string) => Promise<unknown>;
 
 export async function serveQueue(url: string, options: WorkerOptions): Promise<QueueWorker> {
   const redis = await connectRedis(url);
-  const runners = new RecentRunners<Promise<Runner>>();
+  const runners = new Map<string, Promise<Runner>>();
   let done = 0;
   let finish = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
-  const runnerFor = (hash: string): Promise<Runner> =>
-    runners.get(hash, () => {
-      const runner = load(redis, options, hash);
+  const runnerFor = (hash: string): Promise<Runner> => {
+    let runner = runners.get(hash);
+    if (!runner) {
+      runner = load(redis, options, hash);
+      runners.set(hash, runner);
       // A spec that failed to load is asked for again by the next job, not remembered.
-      runner.catch(() => runners.forget(hash));
-      return runner;
-    });
+      runner.catch(() => runners.delete(hash));
+      for (const old of runners.keys()) if (runners.size > KEPT_SPECS) runners.delete(old);
+    }
+    return runner;
+  };
 
   const worker = new Worker<JobData, unknown, JobKind>(
     options.name,

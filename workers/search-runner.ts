@@ -1,6 +1,6 @@
 /**
  * Searching one task on the simulated model, the way every worker does it - a worker thread
- * (thread-worker.ts) or a queue worker (queue-worker.ts): it returns the task's output
+ * (search-worker.ts) or a queue worker (queue-worker.ts): it returns the task's output
  * (engine/search/task-output.ts) as msgpack bytes. Everything a task's search depends on -
  * scenario, policy, seed, model parameters, normalizer - comes from the spec and the job, so a
  * task's output is the same in any worker, at any thread count, on any machine.

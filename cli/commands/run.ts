@@ -26,7 +26,7 @@ import { EndpointsDownError } from '../../engine/openai/index.ts';
 import { RunStopped } from '../exit.ts';
 import { THREADS_HELP, threadsChooser, threadsOption, type ThreadsChoice } from '../threads.ts';
 import { stageDisplay, type StageDisplay } from '../progress.ts';
-import { threadPool } from '../../workers/thread-pool.ts';
+import { runPool } from '../../workers/run-pool.ts';
 import { addBackendOptions, endpointsFrom, openaiSettings, type BackendFlags } from '../backend.ts';
 import { addQueueOptions, queueFrom, queueWorkers, warnUnusedQueueFlags, type QueueFlags } from '../queue.ts';
 
@@ -277,8 +277,8 @@ export function registerRunCommand(program: Command): void {
         await env.close();
         throw e;
       }
-      const threads = threadPool();
-      env.workers = queue ? queueWorkers(queue) : { threads: threadsChooser(flags.threads, notice), search: threads.search, probes: threads.probes };
+      const threads = runPool();
+      env.workers = queue ? queueWorkers(queue) : threads.workers(threadsChooser(flags.threads, notice));
       env.progress = (c) => display.count(c);
       // Ctrl-C: every stage writes its outputs whole, so stopping between writes loses nothing;
       // what must not be left behind is adapters loaded on the server.

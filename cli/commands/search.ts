@@ -11,7 +11,7 @@ import { BUILTIN_POLICIES, loadPolicy } from '../../engine/search/policies/index
 import { policyRef } from '../../engine/search/policy-ref.ts';
 import type { PolicyParams } from '../../engine/search/policy.ts';
 import { CHECKPOINT, runSearch } from '../../actors/run-search.ts';
-import { threadPool } from '../../workers/thread-pool.ts';
+import { workerSearcher } from '../../workers/search-pool.ts';
 import { progressInspector, type ProgressSnapshot } from '../../actors/progress.ts';
 import { addBackendOptions, createBackend, type BackendFlags } from '../backend.ts';
 import { floatOption, intOption } from '../options.ts';
@@ -135,8 +135,7 @@ export function registerSearchCommand(program: Command): void {
       });
       const threads = flags.backend === 'sim' && !queue ? threadsChooser(flags.threads, flags.quiet ? () => {} : notice)('search', head.length) : 1;
       const spec = { scenario, policy: policySpec(flags.policy, params), seed: flags.seed };
-      const pool = threads > 1 && !queue ? threadPool() : undefined;
-      const workers = queue ? { ...queue.searcher(spec), started: () => 0 } : pool ? { ...pool.search(spec, threads), started: pool.started, close: pool.close } : undefined;
+      const workers = queue ? { ...queue.searcher(spec), started: () => 0 } : threads > 1 ? workerSearcher(spec, threads) : undefined;
       const inspector = progress.active && !workers ? progressInspector((p) => ((live = p), show()), { intervalMs: 200 }) : undefined;
       // Ctrl-C: stop the threads; every finished task is in the checkpoint, and --resume goes on from there.
       const stop = new AbortController();

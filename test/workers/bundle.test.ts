@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { workerBundle } from '../../workers/bundle.ts';
 
 describe('worker bundles', () => {
-  it.each(['thread-worker'] as const)('%s imports packages by absolute file URL and keeps no import.meta of its own', async (entry) => {
+  it.each(['search-worker', 'run-worker'] as const)('%s imports packages by absolute file URL and keeps no import.meta of its own', async (entry) => {
     const file = await workerBundle(entry);
     const code = readFileSync(file, 'utf8');
     const specifiers = [...code.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1] as string);
@@ -16,9 +16,9 @@ describe('worker bundles', () => {
   }, 60_000);
 
   it('is named by a hash of its code, so the same sources give the same file', async () => {
-    const a = await workerBundle('thread-worker');
-    const b = await workerBundle('thread-worker');
+    const a = await workerBundle('search-worker');
+    const b = await workerBundle('search-worker');
     expect(b).toBe(a);
-    expect(a).toMatch(/thread-worker-[0-9a-f]{16}\.mjs$/);
+    expect(a).toMatch(/search-worker-[0-9a-f]{16}\.mjs$/);
   }, 60_000);
 });
